@@ -1,0 +1,24 @@
+/** The `opml` command: each pipeline stage registers its own subcommands. */
+import { Command, CommanderError } from 'commander';
+import { registerConverterCommands, converterErrorExit } from '../converter/cli.ts';
+
+const program = new Command('opml')
+  .description('OPML: optimistic machine learning. Convert a model, compile it to deterministic kernels,\nrun it, and settle its results on an EVM chain with a two-phase fraud proof.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerConverterCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  const known = converterErrorExit(e);
+  if (known) {
+    process.stderr.write(`error: ${known.message}\n`);
+    process.exit(known.code);
+  }
+  process.stderr.write(`internal error: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,68 @@
+/** Convert a model file (ONNX, or a TFJS model.json) into a graph bundle on disk. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Graph } from './ir/types.ts';
+import type { WarningSink } from './errors.ts';
+import { ConvertError } from './errors.ts';
+import { importOnnx, readOnnxModel } from './onnx/import.ts';
+import { importTfjs } from './tfjs/import.ts';
+import type { BundleSource } from './bundle/format.ts';
+import { writeBundle } from './bundle/write.ts';
+
+export type ModelFormat = 'onnx' | 'tfjs';
+
+export interface ConvertOptions {
+  inputShapes?: ReadonlyMap<string, readonly number[]>;
+  warnings?: WarningSink;
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface ConvertResult {
+  dir: string;
+  modelHash: string;
+  graph: Graph;
+  weightsBytes: number;
+}
+
+/** Decide the front-end from the file's content, not only its name. */
+export function detectFormat(file: string): ModelFormat {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new ConvertError(`${file}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'malformed');
+  }
+  try {
+    if (fs.fstatSync(fd).isDirectory()) throw new ConvertError(`${file} is a directory; give the model file (model.onnx or model.json)`, 'malformed');
+    const head = Buffer.alloc(64);
+    const n = fs.readSync(fd, head, 0, 64, 0);
+    const text = head.subarray(0, n).toString('utf8').trimStart();
+    if (text.startsWith('{')) return 'tfjs';
+    if (n === 0) throw new ConvertError(`${file}: empty file`, 'malformed');
+    return 'onnx';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Import a model file into an IR graph (no disk output). */
+export function importModel(file: string, opts: ConvertOptions = {}): { graph: Graph; source: BundleSource } {
+  const format = detectFormat(file);
+  if (format === 'tfjs') return importTfjs(file, opts);
+  const model = readOnnxModel(file);
+  const r = importOnnx(model, file, opts);
+  return { graph: r.graph, source: { format: 'onnx', file: path.basename(file), producer: r.producer || undefined, opsets: { '': r.opset } } };
+}
+
+/** Default bundle path: model.onnx → model.opml beside it. */
+export function defaultBundlePath(file: string): string {
+  return path.join(path.dirname(file), path.basename(file).replace(/\.(onnx|json)$/i, '') + '.opml');
+}
+
+export function convertModel(file: string, outDir: string, opts: ConvertOptions = {}): ConvertResult {
+  opts.onProgress?.('import', 0, 1);
+  const { graph, source } = importModel(file, opts);
+  opts.onProgress?.('import', 1, 1);
+  const r = writeBundle(graph, outDir, source, (d, t) => opts.onProgress?.('weights', d, t));
+  return { dir: r.dir, modelHash: r.modelHash, graph, weightsBytes: r.weightsBytes };
+}

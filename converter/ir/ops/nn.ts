@@ -1,0 +1,2 @@
+/** IR ops: nn family (see docs/ir-ops.md). */
+export {};

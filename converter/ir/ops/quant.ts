@@ -1,0 +1,2 @@
+/** IR ops: quant family (see docs/ir-ops.md). */
+export {};

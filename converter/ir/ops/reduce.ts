@@ -1,0 +1,2 @@
+/** IR ops: reduce family (see docs/ir-ops.md). */
+export {};

@@ -1,0 +1,2 @@
+/** IR ops: special family (see docs/ir-ops.md). */
+export {};

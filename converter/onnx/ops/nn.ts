@@ -1,0 +1,2 @@
+/** ONNX lowerings: nn family. */
+export {};

@@ -1,0 +1,2 @@
+/** ONNX lowerings: quant family. */
+export {};

@@ -1,0 +1,2 @@
+/** ONNX lowerings: reduce family. */
+export {};

@@ -1,0 +1,22 @@
+/**
+ * ONNX ops that are deliberately unsupported, with the reason a user is shown. These are the
+ * categories the conformance report groups by (docs/onnx-support.md).
+ */
+import { onnxRefuse } from '../registry.ts';
+
+for (const op of ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial']) {
+  onnxRefuse(op, 'unsupported-op', 'random sampling has no single correct result to prove');
+}
+for (const op of ['SequenceAt', 'SequenceConstruct', 'SequenceEmpty', 'SequenceErase', 'SequenceInsert', 'SequenceLength', 'SequenceMap',
+  'SplitToSequence', 'ConcatFromSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement']) {
+  onnxRefuse(op, 'dtype', 'sequence and optional values are not tensors; the IR carries tensors only');
+}
+for (const op of ['StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit']) {
+  onnxRefuse(op, 'dtype', 'string tensors are not supported');
+}
+for (const op of ['Loop', 'Scan']) {
+  onnxRefuse(op, 'unsupported-op', 'loops with a run-time trip count are not supported (static graphs only)');
+}
+for (const op of ['NonZero', 'Unique', 'NonMaxSuppression', 'Compress']) {
+  onnxRefuse(op, 'dynamic-shape', 'the output shape depends on the input values (the IR is static-shaped) unless the input is constant');
+}

@@ -1,0 +1,2 @@
+/** ONNX lowerings: special family. */
+export {};

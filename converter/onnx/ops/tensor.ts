@@ -1,0 +1,2 @@
+/** ONNX lowerings: tensor family. */
+export {};
