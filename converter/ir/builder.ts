@@ -11,6 +11,7 @@ import type { HostTensor } from './host-tensor.ts';
 import { canonicaliseNaNBytes, hostBytes, hostFromBytes } from './host-tensor.ts';
 import { checkAttrs, getOp, IrError, outputCount } from './op-registry.ts';
 import { canonicalise } from './passes/canonicalise.ts';
+import './ops/index.ts';
 
 /** Constant folding produces at most this many bytes per output; larger results stay nodes. */
 export const FOLD_LIMIT_BYTES = 64 << 20;
