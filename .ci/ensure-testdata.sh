@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite reads (the ONNX backend test data) when they are missing.
+# Runs as the `pretest` npm script and from .ci/run; needs root (or sudo) only when something is missing.
+set -euo pipefail
+missing=()
+[ -d /usr/share/libonnx-testdata/data/node ] || missing+=(libonnx-testdata)
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing Debian packages for the tests: ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
