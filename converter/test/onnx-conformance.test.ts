@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { formatShapeReport, runShapeConformance } from '../conformance/shapes.ts';
+import { renderSupportDoc } from '../conformance/support-doc.ts';
 import { testdataAvailable, TESTDATA_ROOT } from '../conformance/testdata.ts';
 
 /** Raise this floor when coverage grows; a drop below it is a regression. */
@@ -23,4 +25,6 @@ test('ONNX backend test data: converted/total with categorised exclusions', () =
     'covered cases must convert with matching shapes, never crash',
   );
   assert.ok(r.passed >= MIN_PASSED, `${r.passed}/${r.total} passed, floor is ${MIN_PASSED}`);
+  const doc = fs.readFileSync(new URL('../../docs/onnx-support.md', import.meta.url), 'utf8');
+  assert.equal(doc, renderSupportDoc(r), 'docs/onnx-support.md is stale: run npm run docs:onnx');
 });
