@@ -1,6 +1,8 @@
 /** The `opml` command: each pipeline stage registers its own subcommands. */
 import { Command, CommanderError } from 'commander';
 import { registerConverterCommands, converterErrorExit } from '../converter/cli.ts';
+import { registerCompilerCommands, compilerErrorExit } from '../compiler/cli.ts';
+import { registerRuntimeCommands, runtimeErrorExit } from '../runtime/cli.ts';
 
 const program = new Command('opml')
   .description('OPML: optimistic machine learning. Convert a model, compile it to deterministic kernels,\nrun it, and settle its results on an EVM chain with a two-phase fraud proof.')
@@ -9,12 +11,14 @@ const program = new Command('opml')
   .exitOverride();
 
 registerConverterCommands(program);
+registerCompilerCommands(program);
+registerRuntimeCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
-  const known = converterErrorExit(e);
+  const known = converterErrorExit(e) ?? compilerErrorExit(e) ?? runtimeErrorExit(e);
   if (known) {
     process.stderr.write(`error: ${known.message}\n`);
     process.exit(known.code);

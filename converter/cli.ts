@@ -6,6 +6,7 @@ import { ConvertError } from './errors.ts';
 import { readBundle, BundleError } from './bundle/read.ts';
 import { formatSummary, summarise } from './inspect.ts';
 import { progressReporter } from './progress.ts';
+import { readTensorFile, TensorFileError } from './io/tensor-files.ts';
 
 /** Parse repeated `--input-shape name=1x3x224x224` options. */
 export function parseInputShape(value: string, prev: Map<string, number[]> = new Map()): Map<string, number[]> {
@@ -14,6 +15,13 @@ export function parseInputShape(value: string, prev: Map<string, number[]> = new
   const dims = m[2] === 'scalar' ? [] : m[2]!.split('x').map(Number);
   if (prev.has(m[1]!)) throw new InvalidArgumentError(`input '${m[1]}' given twice`);
   prev.set(m[1]!, dims);
+  return prev;
+}
+
+function parseFreeze(value: string, prev: Map<string, string> = new Map()): Map<string, string> {
+  const m = /^([^=]+)=(.+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected NAME=FILE, got '${value}'`);
+  prev.set(m[1]!, m[2]!);
   return prev;
 }
 
@@ -32,14 +40,16 @@ export function registerConverterCommands(program: Command): void {
     .argument('<model>', 'model.onnx or model.json')
     .option('-o, --out <dir>', 'bundle directory (default: MODEL with .opml instead of its extension)')
     .option('--input-shape <name=dims>', 'fix an input shape, e.g. input=1x3x224x224 (repeatable)', parseInputShape)
+    .option('--freeze-input <name=file>', 'make an input a constant read from a .pb/.npy/.json file, e.g. a shape fed as an input (repeatable)', parseFreeze)
     .option('-q, --quiet', 'print only errors')
     .addHelpText('after', '\nExamples:\n  opml convert models/fmnist-mlp/model.onnx\n  opml convert bert.onnx --input-shape input_ids=1x128 --input-shape attention_mask=1x128 -o bert.opml\n  opml convert web_model/model.json -o web.opml')
-    .action((model: string, o: { out?: string; inputShape?: Map<string, number[]>; quiet?: boolean }) => {
+    .action((model: string, o: { out?: string; inputShape?: Map<string, number[]>; freezeInput?: Map<string, string>; quiet?: boolean }) => {
+      const frozenInputs = new Map([...(o.freezeInput ?? [])].map(([k, f]) => [k, readTensorFile(f)]));
       const out = o.out ?? defaultBundlePath(model);
       const progress = progressReporter(!o.quiet);
       const warnings = { warn: (m: string) => { if (!o.quiet) process.stderr.write(`warning: ${m}\n`); } };
       const t0 = performance.now();
-      const r = convertModel(model, out, { inputShapes: o.inputShape, warnings, onProgress: progress });
+      const r = convertModel(model, out, { inputShapes: o.inputShape, frozenInputs, warnings, onProgress: progress });
       progress.done();
       if (!o.quiet) {
         const ms = (performance.now() - t0).toFixed(0);
@@ -64,6 +74,6 @@ export function registerConverterCommands(program: Command): void {
 /** Exit code and message for an error thrown by a converter command. */
 export function converterErrorExit(e: unknown): { code: number; message: string } | undefined {
   if (e instanceof ConvertError) return { code: 2, message: e.describe() };
-  if (e instanceof BundleError) return { code: 2, message: e.message };
+  if (e instanceof BundleError || e instanceof TensorFileError) return { code: 2, message: e.message };
   return undefined;
 }

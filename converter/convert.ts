@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Graph } from './ir/types.ts';
+import type { HostTensor } from './ir/host-tensor.ts';
 import type { WarningSink } from './errors.ts';
 import { ConvertError } from './errors.ts';
 import { importOnnx, readOnnxModel } from './onnx/import.ts';
@@ -13,6 +14,8 @@ export type ModelFormat = 'onnx' | 'tfjs';
 
 export interface ConvertOptions {
   inputShapes?: ReadonlyMap<string, readonly number[]>;
+  /** ONNX only: graph inputs frozen as constants (see OnnxImportOptions.frozenInputs). */
+  frozenInputs?: ReadonlyMap<string, HostTensor>;
   warnings?: WarningSink;
   onProgress?: (phase: string, done: number, total: number) => void;
 }

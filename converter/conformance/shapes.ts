@@ -5,8 +5,11 @@
  * onnxruntime keeps its filter list.
  */
 import { onnx } from '../onnx/proto.ts';
-import { importOnnx, readOnnxModel } from '../onnx/import.ts';
 import { ConvertError } from '../errors.ts';
+import type { HostTensor } from '../ir/host-tensor.ts';
+import { hostFromBytes } from '../ir/host-tensor.ts';
+import { decodeTensor, onnxTypeName } from '../onnx/tensor.ts';
+import { importCase } from './import-case.ts';
 import type { TestCase } from './testdata.ts';
 import { listCases, readDataSet } from './testdata.ts';
 
@@ -17,6 +20,8 @@ export interface CaseResult {
   status: CaseStatus;
   category?: string;
   reason?: string;
+  /** Inputs frozen from the test data (shape-determining values). */
+  frozen?: string[];
 }
 
 /** Normalise a failure message into a short, groupable reason. */
@@ -38,23 +43,15 @@ export function checkCase(c: TestCase): CaseResult {
   } catch (e) {
     return { case: c, status: 'error', category: 'testdata', reason: (e as Error).message };
   }
+  for (const t of data.inputs) if (!t.dtype) return { case: c, status: 'unsupported', category: 'dtype', reason: `input element type ${onnxTypeName(t.onnxType)}` };
+  let inputs: HostTensor[];
   try {
-    const model = readOnnxModel(c.model);
-    const graphInputs = (model.graph?.input ?? []).filter((vi) => !(model.graph?.initializer ?? []).some((i) => i.name === vi.name));
-    const shapes = new Map<string, number[]>();
-    graphInputs.forEach((vi, i) => {
-      const t = data.inputs[i];
-      if (t) shapes.set(vi.name ?? '', t.dims);
-    });
-    // Inputs beyond the given test tensors are omitted optional inputs: drop them.
-    if (graphInputs.length > data.inputs.length && model.graph) {
-      const keep = new Set(graphInputs.slice(0, data.inputs.length).map((v) => v.name));
-      const inits = new Set((model.graph.initializer ?? []).map((i) => i.name));
-      model.graph.input = (model.graph.input ?? []).filter((v) => keep.has(v.name) || inits.has(v.name)) as typeof model.graph.input;
-    }
-    for (const t of data.inputs) if (!t.dtype) return { case: c, status: 'unsupported', category: 'dtype', reason: `input element type ${t.onnxType}` };
-    const r = importOnnx(model, c.model, { inputShapes: shapes });
-    const g = r.graph;
+    inputs = data.inputs.map((t) => decodeTensor(t.proto, c.dir, t.name, { warn: () => {} })).map((d) => d.value ?? hostFromBytes(d.type.dtype, d.type.shape, d.source!.read().slice()));
+  } catch (e) {
+    return { case: c, status: 'unsupported', category: 'dtype', reason: `test input: ${(e as Error).message}` };
+  }
+  try {
+    const { graph: g, frozen } = importCase(c, inputs);
     if (g.outputs.length !== data.outputs.length) {
       return { case: c, status: 'mismatch', category: 'outputs', reason: `${g.outputs.length} outputs, expected ${data.outputs.length}` };
     }
@@ -62,10 +59,10 @@ export function checkCase(c: TestCase): CaseResult {
       const got = g.tensors[g.outputs[i]!]!;
       const want = data.outputs[i]!;
       if (got.dtype !== want.dtype || got.shape.length !== want.dims.length || got.shape.some((d, k) => d !== want.dims[k])) {
-        return { case: c, status: 'mismatch', category: 'shape', reason: `output ${i}: got ${got.dtype}[${got.shape.join('x')}], expected ${want.dtype ?? want.onnxType}[${want.dims.join('x')}]` };
+        return { case: c, status: 'mismatch', category: 'shape', reason: `output ${i}: got ${got.dtype}[${got.shape.join('x')}], expected ${want.dtype ?? onnxTypeName(want.onnxType)}[${want.dims.join('x')}]` };
       }
     }
-    return { case: c, status: 'pass' };
+    return { case: c, status: 'pass', frozen };
   } catch (e) {
     if (e instanceof ConvertError) {
       const status: CaseStatus = e.category === 'invalid-model' || e.category === 'malformed' ? 'error' : 'unsupported';
@@ -89,7 +86,8 @@ export function runShapeConformance(filter?: (c: TestCase) => boolean): ShapeRep
 
 /** Text report: converted/total, then failures grouped by status, category and reason. */
 export function formatShapeReport(r: ShapeReport, verbose = false): string {
-  const lines = [`shape conformance: ${r.passed}/${r.total} cases convert with matching output shapes`];
+  const frozen = r.results.filter((x) => x.status === 'pass' && x.frozen?.length).length;
+  const lines = [`shape conformance: ${r.passed}/${r.total} cases convert with matching output shapes (${frozen} of them with shape-determining inputs frozen from the test data)`];
   const groups = new Map<string, string[]>();
   for (const x of r.results) {
     if (x.status === 'pass') continue;

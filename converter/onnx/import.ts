@@ -11,6 +11,7 @@ import type { Graph, TensorId } from '../ir/types.ts';
 import { formatShape, shape } from '../ir/types.ts';
 import { GraphBuilder } from '../ir/builder.ts';
 import { IrError } from '../ir/op-registry.ts';
+import type { HostTensor } from '../ir/host-tensor.ts';
 import type { WarningSink } from '../errors.ts';
 import { ConvertError } from '../errors.ts';
 import { decodeTensor, irDTypeOf, onnxTypeName } from './tensor.ts';
@@ -21,6 +22,11 @@ import './ops/index.ts';
 export interface OnnxImportOptions {
   /** Shapes for graph inputs, overriding the model's (required where it has dynamic dims). */
   inputShapes?: ReadonlyMap<string, readonly number[]>;
+  /**
+   * Graph inputs to freeze as constants (e.g. a Reshape's shape or a Slice's starts fed as inputs):
+   * the static IR needs such values at convert time. They are no longer inputs of the converted model.
+   */
+  frozenInputs?: ReadonlyMap<string, HostTensor>;
   warnings?: WarningSink;
 }
 
@@ -139,6 +145,13 @@ export function importOnnx(model: OnnxTypes.ModelProto, file: string, opts: Onnx
     const dtype = irDTypeOf(tt.elemType ?? 0);
     if (!dtype) throw new ConvertError(`${file}: input '${name}' has element type ${onnxTypeName(tt.elemType ?? 0)}; the IR carries float32, int8/16/32/64, uint8 and bool`, 'dtype');
     const declared = (tt.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && int64(d.dimValue) > 0 ? int64(d.dimValue) : d.dimParam || '?'));
+    const frozen = opts.frozenInputs?.get(name);
+    if (frozen) {
+      used.add(name);
+      if (frozen.dtype !== dtype) throw new ConvertError(`--freeze-input ${name}: the file holds ${frozen.dtype}, the model declares ${dtype}`, 'invalid-model');
+      values.set(name, b.addConstant(name, frozen));
+      continue;
+    }
     const given = opts.inputShapes?.get(name);
     let dims: number[];
     if (given) {
@@ -162,8 +175,8 @@ export function importOnnx(model: OnnxTypes.ModelProto, file: string, opts: Onnx
       `${file}: input shapes must be static; give the missing dimensions with --input-shape NAME=DxDx… (e.g. --input-shape ${dynamicInputs[0]!.split(':')[0]}=1x3x224x224):`,
       'dynamic-shape', dynamicInputs);
   }
-  for (const k of opts.inputShapes?.keys() ?? []) {
-    if (!used.has(k)) throw new ConvertError(`--input-shape names '${k}', which is not an input of ${file} (inputs: ${(g.input ?? []).filter((v) => !values.has(v.name ?? '') || used.has(v.name ?? '')).map((v) => v.name).join(', ')})`, 'invalid-model');
+  for (const k of [...(opts.inputShapes?.keys() ?? []), ...(opts.frozenInputs?.keys() ?? [])]) {
+    if (!used.has(k)) throw new ConvertError(`--input-shape/--freeze-input names '${k}', which is not an input of ${file} (inputs: ${(g.input ?? []).filter((v) => !values.has(v.name ?? '') || used.has(v.name ?? '')).map((v) => v.name).join(', ')})`, 'invalid-model');
   }
 
   // 4. Nodes, in topological order.

@@ -176,7 +176,7 @@ defineBinary({ name: 'Min', summary: 'y = min(a, b) (float32: f32.min, NaN propa
 defineBinary({ name: 'PRelu', summary: 'y = a < 0 ? b·a : a (b is the broadcast slope)', dtypes: SIGNED, fold: (a, b, d) => (a < 0 ? arith((x, y) => x * y, (x, y) => x * y)(a, b, d) : a) });
 defineBinary({
   name: 'BitShift', summary: 'a shifted by b bits; direction 0 = left, 1 = right (logical)', dtypes: ['uint8'], attrs: { direction: 'int' },
-  doc: 'Unsigned shift; shifts of the width or more give 0.',
+  doc: 'a shifted by b bits, elementwise with broadcasting, uint8 only; direction 0 shifts left (bits above the width are dropped), 1 shifts right (logical). Shift amounts of the width (8) or more give 0.',
   fold: (a, b, _d, at) => { const x = Number(a), s = Number(b); return s >= 8 ? 0 : at.direction ? x >>> s : (x << s) & 0xff; },
 });
 const cmpOut = toBool;

@@ -9,12 +9,14 @@ import { onnx } from '../../onnx/proto.ts';
 
 export const F = onnx.TensorProto.DataType;
 
+export type AttrInput = number | number[] | string | Float32Array;
+
 export interface NodeSpec {
   op: string;
   inputs: string[];
   outputs: string[];
   name?: string;
-  attrs?: Record<string, number | number[] | string | Float32Array>;
+  attrs?: Record<string, AttrInput>;
   floatAttrs?: string[];
 }
 
@@ -40,7 +42,7 @@ export function int64Tensor(name: string, dims: number[], values: number[]) {
   return onnx.TensorProto.create({ name, dataType: F.INT64, dims, rawData: new Uint8Array(a.buffer) });
 }
 
-function attr(name: string, v: NodeSpec['attrs'] extends infer R ? R[keyof R] : never, isFloat: boolean) {
+function attr(name: string, v: AttrInput, isFloat: boolean) {
   const A = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') return isFloat ? { name, type: A.FLOAT, f: v } : { name, type: A.INT, i: v };

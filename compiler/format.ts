@@ -1,0 +1,30 @@
+/**
+ * Compiled bundle on disk (docs/compiled-bundle.md): the graph bundle's files plus one native kernel
+ * per node and a manifest with the arena layout and every kernel's hash.
+ */
+export const COMPILED_FORMAT = 'opml-compiled';
+export const COMPILED_VERSION = 1;
+export const MANIFEST_FILE = 'manifest.json';
+export const KERNEL_DIR = 'kernels';
+
+export interface CompiledNode {
+  index: number;
+  op: string;
+  name: string;
+  /** Native kernel file, relative to the bundle. */
+  native: string;
+  /** keccak256 of the native .wasm, 0x-hex. */
+  nativeHash: string;
+  /** Extent of the kernel's top-level parallel loop (split across threads), if any. */
+  splitExtent: number | null;
+  compileMs: number;
+}
+
+export interface CompiledManifest {
+  format: typeof COMPILED_FORMAT;
+  version: number;
+  modelHash: string;
+  compiler: string;
+  arena: { offsets: number[]; scratchOffset: number; scratchBytes: number; bytes: number; pages: number };
+  nodes: CompiledNode[];
+}

@@ -1,0 +1,3 @@
+/** Registers every kernel family. */
+import './elementwise.ts';
+import './tensor.ts';

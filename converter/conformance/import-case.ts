@@ -1,0 +1,63 @@
+/**
+ * Convert one ONNX backend test case the way a user would: input shapes from its test inputs
+ * (--input-shape), and, when a shape-determining value arrives as a graph input (a Reshape's shape, a
+ * Range's limits …), those small inputs frozen from the test data (--freeze-input), since the IR is
+ * static-shaped. Which inputs were frozen is reported.
+ */
+import type { HostTensor } from '../ir/host-tensor.ts';
+import type { Graph } from '../ir/types.ts';
+import { numel } from '../ir/types.ts';
+import { importOnnx, readOnnxModel } from '../onnx/import.ts';
+import { ConvertError } from '../errors.ts';
+import type { TestCase } from './testdata.ts';
+
+/** Inputs with at most this many elements may be frozen. */
+const FREEZE_LIMIT = 64;
+
+export interface ImportedCase {
+  graph: Graph;
+  /** Names of inputs frozen into constants. */
+  frozen: string[];
+  /** The test inputs the converted model still takes, in order. */
+  runtimeInputs: HostTensor[];
+}
+
+export function importCase(c: TestCase, inputs: readonly HostTensor[]): ImportedCase {
+  const attempt = (freeze: 'none' | 'integers' | 'small'): ImportedCase => {
+    const model = readOnnxModel(c.model);
+    const g = model.graph!;
+    const inits = new Set((g.initializer ?? []).map((i) => i.name));
+    const graphInputs = (g.input ?? []).filter((v) => !inits.has(v.name));
+    // Inputs beyond the given test tensors are omitted optional inputs.
+    if (graphInputs.length > inputs.length) {
+      const keep = new Set(graphInputs.slice(0, inputs.length).map((v) => v.name));
+      g.input = (g.input ?? []).filter((v) => keep.has(v.name) || inits.has(v.name)) as typeof g.input;
+    }
+    const shapes = new Map<string, number[]>();
+    const frozenInputs = new Map<string, HostTensor>();
+    const runtimeInputs: HostTensor[] = [];
+    graphInputs.slice(0, inputs.length).forEach((v, i) => {
+      const t = inputs[i]!;
+      if (freeze !== 'none' && numel(t.shape) <= FREEZE_LIMIT && (freeze === 'small' || t.dtype !== 'float32')) frozenInputs.set(v.name ?? '', t);
+      else {
+        shapes.set(v.name ?? '', [...t.shape]);
+        runtimeInputs.push(t);
+      }
+    });
+    const graph = importOnnx(model, c.model, { inputShapes: shapes, frozenInputs }).graph;
+    return { graph, frozen: [...frozenInputs.keys()], runtimeInputs };
+  };
+  try {
+    return attempt('none');
+  } catch (e) {
+    if (!(e instanceof ConvertError) || e.category !== 'dynamic-shape') throw e;
+    for (const level of ['integers', 'small'] as const) {
+      try {
+        return attempt(level);
+      } catch {
+        // try the next level; report the original error if none works
+      }
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,80 @@
+/** `opml run`. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { HostTensor } from '../converter/ir/host-tensor.ts';
+import { NativeExecutor, RunError } from './native/executor.ts';
+import { readTensorFile, TensorFileError, writeTensorPb } from '../converter/io/tensor-files.ts';
+
+/** Inputs in model order, from positional files or NAME=FILE pairs. */
+export function resolveInputs(names: readonly string[], types: readonly { dtype: HostTensor['dtype']; shape: readonly number[] }[], args: readonly string[]): HostTensor[] {
+  const byName = new Map<string, string>();
+  const positional: string[] = [];
+  for (const a of args) {
+    const m = /^([^=]+)=(.+)$/.exec(a);
+    if (m && names.includes(m[1]!)) byName.set(m[1]!, m[2]!);
+    else positional.push(a);
+  }
+  if (byName.size && positional.length) throw new RunError('give inputs either all as NAME=FILE or all in model order, not mixed');
+  const files = byName.size ? names.map((n) => byName.get(n)) : positional;
+  if (files.length !== names.length || files.some((f) => !f)) {
+    const missing = names.filter((n, i) => !files[i]);
+    throw new RunError(`the model takes ${names.length} input${names.length > 1 ? 's' : ''} (${names.map((n, i) => `${n}: ${types[i]!.dtype}[${types[i]!.shape.join('x')}]`).join(', ')}); ${files.length > names.length ? `got ${files.length} files` : `missing ${missing.join(', ') || `${names.length - files.length}`}`}`);
+  }
+  return files.map((f, i) => {
+    const t = readTensorFile(f!, types[i]);
+    const want = types[i]!;
+    if (t.dtype !== want.dtype || t.shape.length !== want.shape.length || t.shape.some((d, k) => d !== want.shape[k])) {
+      throw new RunError(`input '${names[i]}' from ${f}: expected ${want.dtype}[${want.shape.join('x')}], the file holds ${t.dtype}[${t.shape.join('x')}]`);
+    }
+    return t;
+  });
+}
+
+function summary(name: string, t: HostTensor): string {
+  const head = `${name}: ${t.dtype}[${t.shape.join('x')}]`;
+  const n = t.data.length;
+  if (t.dtype === 'float32' && n > 1 && n <= 100000 && t.shape.filter((d) => d > 1).length === 1) {
+    const idx = [...Array(n).keys()].sort((a, b) => (t.data[b] as number) - (t.data[a] as number) || a - b).slice(0, 5);
+    return `${head}  top-${idx.length}: ${idx.map((i) => `#${i} ${(t.data[i] as number).toPrecision(5)}`).join(', ')}`;
+  }
+  const vals = [...t.data.subarray(0, 8)].map((v) => (typeof v === 'bigint' ? v.toString() : Number(v).toPrecision(5)));
+  return `${head}  ${vals.join(', ')}${n > 8 ? ', …' : ''}`;
+}
+
+export function registerRuntimeCommands(program: Command): void {
+  program
+    .command('run')
+    .summary('run a compiled model on inputs')
+    .description(
+      'Run a compiled bundle (from opml compile) with the native executor. Inputs are ONNX TensorProto\n' +
+        '(.pb), NumPy (.npy) or JSON files, given in the model\'s input order or as NAME=FILE. With --out\n' +
+        'the outputs are written as DIR/output_0.pb, output_1.pb … (the ONNX test-data layout); without it a\n' +
+        'summary is printed (shapes, top-5 for vectors such as classifier logits).',
+    )
+    .argument('<compiled>', 'compiled bundle directory (model.opmlc)')
+    .argument('<inputs...>', 'input files, in model order or as NAME=FILE')
+    .option('--out <dir>', 'write outputs as TensorProto files into DIR')
+    .addHelpText('after', '\nExample:\n  opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb\n  opml run out/mlp.opmlc image=models/fmnist-mlp/samples/input_0.pb --out /tmp/result')
+    .action(async (dir: string, inputs: string[], o: { out?: string }) => {
+      const ex = await NativeExecutor.load(dir);
+      const g = ex.graph;
+      const ins = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs);
+      const t0 = performance.now();
+      const outs = ex.run(ins);
+      const ms = performance.now() - t0;
+      if (o.out) {
+        fs.mkdirSync(o.out, { recursive: true });
+        outs.forEach((t, i) => writeTensorPb(path.join(o.out!, `output_${i}.pb`), g.tensors[g.outputs[i]!]!.name, t));
+        process.stdout.write(`wrote ${outs.length} output${outs.length > 1 ? 's' : ''} to ${o.out} (${ms.toFixed(2)} ms)\n`);
+      } else {
+        outs.forEach((t, i) => process.stdout.write(summary(g.tensors[g.outputs[i]!]!.name, t) + '\n'));
+        process.stdout.write(`(${ms.toFixed(2)} ms)\n`);
+      }
+    });
+}
+
+export function runtimeErrorExit(e: unknown): { code: number; message: string } | undefined {
+  if (e instanceof RunError || e instanceof TensorFileError) return { code: 2, message: e.message };
+  return undefined;
+}

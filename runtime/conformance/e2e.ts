@@ -1,0 +1,120 @@
+/**
+ * End-to-end conformance over the ONNX backend test data: convert → compile → run natively, outputs
+ * compared with the shipped expected outputs at ONNX's default tolerance (rtol 1e-3, atol 1e-7;
+ * integers and booleans exactly; NaN matches NaN).
+ */
+import path from 'node:path';
+import { importCase } from '../../converter/conformance/import-case.ts';
+import { ConvertError } from '../../converter/errors.ts';
+import type { HostTensor } from '../../converter/ir/host-tensor.ts';
+import type { TestCase } from '../../converter/conformance/testdata.ts';
+import { listCases } from '../../converter/conformance/testdata.ts';
+import { reasonKey } from '../../converter/conformance/shapes.ts';
+import { compileGraph, CompileError } from '../../compiler/compile.ts';
+import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
+import type { CompiledManifest } from '../../compiler/format.ts';
+import { NativeExecutor } from '../native/executor.ts';
+import { readTensorFile } from '../../converter/io/tensor-files.ts';
+import fs from 'node:fs';
+
+export const RTOL = 1e-3;
+export const ATOL = 1e-7;
+
+export interface E2EResult {
+  case: TestCase;
+  status: 'pass' | 'fail' | 'unsupported' | 'error';
+  category?: string;
+  reason?: string;
+  frozen?: string[];
+}
+
+export function compareTensors(got: HostTensor, want: HostTensor): string | undefined {
+  if (got.dtype !== want.dtype) return `dtype ${got.dtype}, expected ${want.dtype}`;
+  if (got.shape.join('x') !== want.shape.join('x')) return `shape [${got.shape.join('x')}], expected [${want.shape.join('x')}]`;
+  let worst = -1, worstErr = 0;
+  for (let i = 0; i < got.data.length; i++) {
+    const a = got.data[i]!, b = want.data[i]!;
+    if (got.dtype !== 'float32') {
+      if (a !== b) return `element ${i}: ${a}, expected ${b}`;
+      continue;
+    }
+    const x = a as number, y = b as number;
+    if (x !== x && y !== y) continue;
+    if (x === y) continue;
+    const err = Math.abs(x - y);
+    if (!(err <= ATOL + RTOL * Math.abs(y))) {
+      if (err > worstErr || x !== x) { worst = i; worstErr = err; }
+    }
+  }
+  if (worst >= 0) return `element ${worst}: ${got.data[worst]}, expected ${want.data[worst]} (beyond rtol ${RTOL}, atol ${ATOL})`;
+  return undefined;
+}
+
+export async function runCase(c: TestCase): Promise<E2EResult> {
+  const setDir = path.join(c.dir, 'test_data_set_0');
+  const files = fs.existsSync(setDir) ? fs.readdirSync(setDir) : [];
+  const byIndex = (prefix: string) => files.filter((f) => f.startsWith(prefix)).sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3)));
+  let inputs: HostTensor[], expected: HostTensor[];
+  try {
+    inputs = byIndex('input_').map((f) => readTensorFile(path.join(setDir, f)));
+    expected = byIndex('output_').map((f) => readTensorFile(path.join(setDir, f)));
+  } catch (e) {
+    return { case: c, status: 'unsupported', category: 'dtype', reason: `test data: ${(e as Error).message}` };
+  }
+  let graph, runtimeInputs: HostTensor[], frozen: string[];
+  try {
+    ({ graph, runtimeInputs, frozen } = importCase(c, inputs));
+  } catch (e) {
+    if (e instanceof ConvertError) return { case: c, status: 'unsupported', category: `convert/${e.category}`, reason: [e.message, ...e.details].join(' | ') };
+    return { case: c, status: 'error', category: 'convert-crash', reason: String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' ') };
+  }
+  try {
+    const compiled = compileGraph(graph, c.model);
+    const manifest: CompiledManifest = {
+      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'conformance',
+      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node),
+    };
+    const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
+    const outs = ex.run(runtimeInputs);
+    for (let i = 0; i < expected.length; i++) {
+      const why = outs[i] ? compareTensors(outs[i]!, expected[i]!) : 'missing output';
+      if (why) return { case: c, status: 'fail', category: 'values', reason: `output ${i}: ${why}` };
+    }
+    return { case: c, status: 'pass', frozen };
+  } catch (e) {
+    if (e instanceof CompileError) return { case: c, status: 'unsupported', category: 'compile', reason: e.describe() };
+    return { case: c, status: 'error', category: 'run-crash', reason: String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' ') };
+  }
+}
+
+export async function runE2E(filter?: (c: TestCase) => boolean): Promise<{ total: number; passed: number; results: E2EResult[] }> {
+  const cases = listCases().filter((c) => !filter || filter(c));
+  const results: E2EResult[] = [];
+  for (const c of cases) results.push(await runCase(c));
+  return { total: cases.length, passed: results.filter((r) => r.status === 'pass').length, results };
+}
+
+export function formatE2E(r: { total: number; passed: number; results: E2EResult[] }, verbose = false): string {
+  const frozen = r.results.filter((x) => x.status === 'pass' && x.frozen?.length).length;
+  const lines = [`end-to-end conformance: ${r.passed}/${r.total} cases pass (convert → compile → run, rtol ${RTOL}, atol ${ATOL}; ${frozen} with shape-determining inputs frozen)`];
+  const groups = new Map<string, string[]>();
+  for (const x of r.results) {
+    if (x.status === 'pass') continue;
+    const key = `${x.status} · ${x.category} · ${reasonKey(x.reason ?? '')}`;
+    groups.set(key, [...(groups.get(key) ?? []), `${x.case.suite}/${x.case.name}`]);
+  }
+  for (const [k, v] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
+    lines.push(`  ${String(v.length).padStart(4)}  ${k}`);
+    if (verbose) lines.push(`        ${v.slice(0, 8).join(', ')}${v.length > 8 ? ', …' : ''}`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1]?.endsWith('e2e.ts')) {
+  const args = process.argv.slice(2);
+  const fi = args.indexOf('--filter');
+  const re = fi >= 0 ? new RegExp(args[fi + 1]!) : undefined;
+  const r = await runE2E(re ? (c) => re.test(`${c.suite}/${c.name}`) : undefined);
+  process.stdout.write(formatE2E(r, args.includes('-v')) + '\n');
+  if (args.includes('--failures')) for (const x of r.results) if (x.status === 'fail' || x.status === 'error') process.stdout.write(`${x.case.suite}/${x.case.name}: ${x.category}: ${x.reason}\n`);
+}

@@ -1,0 +1,81 @@
+/**
+ * Native executor: runs a compiled bundle's kernels in order in V8's WebAssembly over one arena
+ * memory (weights loaded once), feeding each node's outputs to the next through fixed addresses.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Graph, TensorId } from '../../converter/ir/types.ts';
+import { formatShape, numel, shapeEquals } from '../../converter/ir/types.ts';
+import type { HostTensor } from '../../converter/ir/host-tensor.ts';
+import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
+import { readBundle } from '../../converter/bundle/read.ts';
+import { dtypeSize } from '../../converter/ir/dtype.ts';
+import type { CompiledManifest } from '../../compiler/format.ts';
+import { COMPILED_FORMAT, COMPILED_VERSION, MANIFEST_FILE } from '../../compiler/format.ts';
+import { KERNEL_EXPORT } from '../../compiler/kernel/module.ts';
+
+export class RunError extends Error {
+  override readonly name = 'RunError';
+}
+
+type KernelFn = (start: number, end: number) => void;
+
+export function readManifest(dir: string): CompiledManifest {
+  const p = path.join(dir, MANIFEST_FILE);
+  if (!fs.existsSync(p)) throw new RunError(`${dir} is not a compiled bundle (no ${MANIFEST_FILE}); make one with 'opml compile'`);
+  const m = JSON.parse(fs.readFileSync(p, 'utf8')) as CompiledManifest;
+  if (m.format !== COMPILED_FORMAT || m.version !== COMPILED_VERSION) throw new RunError(`${p}: format ${m.format} v${m.version}, this opml reads ${COMPILED_FORMAT} v${COMPILED_VERSION}`);
+  return m;
+}
+
+export class NativeExecutor {
+  private constructor(
+    readonly graph: Graph,
+    readonly manifest: CompiledManifest,
+    private readonly memory: WebAssembly.Memory,
+    private readonly kernels: KernelFn[],
+  ) {}
+
+  static async load(dir: string): Promise<NativeExecutor> {
+    const manifest = readManifest(dir);
+    const { graph, modelHash } = readBundle(dir);
+    if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: kernels were compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
+    return NativeExecutor.create(graph, manifest, manifest.nodes.map((n) => fs.readFileSync(path.join(dir, n.native))));
+  }
+
+  /** From a graph and its kernels in memory (conformance runs, tests). */
+  static async create(graph: Graph, manifest: CompiledManifest, wasm: readonly Uint8Array[]): Promise<NativeExecutor> {
+    const memory = new WebAssembly.Memory({ initial: manifest.arena.pages });
+    const bytes = new Uint8Array(memory.buffer);
+    for (const [id, c] of graph.constants) bytes.set(c.read(), manifest.arena.offsets[id]!);
+    const kernels = await Promise.all(wasm.map(async (w) => {
+      const inst = await WebAssembly.instantiate(await WebAssembly.compile(w), { env: { memory } });
+      return inst.exports[KERNEL_EXPORT] as KernelFn;
+    }));
+    return new NativeExecutor(graph, manifest, memory, kernels);
+  }
+
+  /** Run the model on inputs given in the model's input order. */
+  run(inputs: readonly HostTensor[]): HostTensor[] {
+    const g = this.graph;
+    if (inputs.length !== g.inputs.length) throw new RunError(`the model takes ${g.inputs.length} inputs (${g.inputs.map((i) => g.tensors[i]!.name).join(', ')}), got ${inputs.length}`);
+    const bytes = new Uint8Array(this.memory.buffer);
+    inputs.forEach((t, i) => {
+      const want = g.tensors[g.inputs[i]!]!;
+      if (t.dtype !== want.dtype || !shapeEquals(t.shape, want.shape)) {
+        throw new RunError(`input '${want.name}' must be ${want.dtype}${formatShape(want.shape)}, got ${t.dtype}${formatShape(t.shape)}`);
+      }
+      bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), this.manifest.arena.offsets[g.inputs[i]!]!);
+    });
+    for (const k of this.kernels) k(0, 0x7fffffff);
+    return g.outputs.map((o) => this.tensor(o));
+  }
+
+  /** A copy of tensor `id`'s current value in the arena. */
+  tensor(id: TensorId): HostTensor {
+    const t = this.graph.tensors[id]!;
+    const off = this.manifest.arena.offsets[id]!;
+    const len = numel(t.shape) * dtypeSize(t.dtype);
+    return hostFromBytes(t.dtype, t.shape, new Uint8Array(this.memory.buffer).slice(off, off + len));
+  }
+}
