@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchConvertLarge } from './convert-large.ts';
+import { benchRunVsOrt } from './run-vs-ort.ts';
 
 export interface BenchResult {
   name: string;
@@ -17,6 +18,7 @@ export interface BenchResult {
 
 const benches: Record<string, () => Promise<BenchResult>> = {
   'convert-large': benchConvertLarge,
+  'run-vs-ort': benchRunVsOrt,
 };
 
 const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));

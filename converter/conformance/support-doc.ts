@@ -12,7 +12,7 @@ const REFUSED = ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUniform
   'SequenceAt', 'SequenceConstruct', 'SequenceEmpty', 'SequenceErase', 'SequenceInsert', 'SequenceLength', 'SequenceMap',
   'SplitToSequence', 'ConcatFromSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement',
   'StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit', 'Loop', 'Scan',
-  'NonZero', 'Unique', 'NonMaxSuppression', 'Compress'];
+  'NonMaxSuppression'];
 
 export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string {
   const ops = supportedOnnxOps();

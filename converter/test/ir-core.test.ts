@@ -145,3 +145,16 @@ test('encoding is deterministic and starts with the magic', () => {
   assert.deepEqual(e1, encodeGraph(g2, hashes(g2)));
   assert.equal(new TextDecoder().decode(e1.subarray(0, 6)), 'OPMLIR');
 });
+
+test('streamed keccak256 equals one-shot, and streams interleave with one-shot calls', async () => {
+  const { keccakStream } = await import('../ir/keccak.ts');
+  const data = new Uint8Array(100_003).map((_, i) => (i * 31 + 7) & 0xff);
+  const a = keccakStream(), b = keccakStream();
+  for (let o = 0; o < data.length; o += 4096) {
+    a.update(data.subarray(o, Math.min(o + 4096, data.length)));
+    keccak256(new Uint8Array([1, 2, 3]));
+    b.update(data.subarray(o, Math.min(o + 4096, data.length)));
+  }
+  assert.equal(toHex(a.digest()), toHex(keccak256(data)));
+  assert.equal(toHex(b.digest()), toHex(keccak256(data)));
+});
