@@ -174,8 +174,17 @@ function loop(n: number, parallel: boolean, body: (i: Expr) => readonly Stmt[], 
 
 /** A loop over independent outputs: may be vectorised and split across threads. */
 export const pfor = (n: number, body: (i: Expr) => readonly Stmt[]) => loop(n, true, body);
+/** A loop over independent outputs lo … hi−1 (a sub-range of an axis, e.g. the interior of a window). */
+export const pforRange = (lo: number, hi: number, body: (i: Expr) => readonly Stmt[]) => loop(Math.max(lo, hi), true, body, lo);
 /** A sequential loop (reductions run in this order). */
 export const sfor = (n: number, body: (i: Expr) => readonly Stmt[], lo = 0) => loop(n, false, body, lo);
+
+/** A sequential loop written out n times with constant indices (same order; small kernels only). */
+export function sforUnrolled(n: number, body: (i: Expr) => readonly Stmt[]): Stmt {
+  const stmts: Stmt[] = [];
+  for (let i = 0; i < n; i++) stmts.push(...body(i32(i)));
+  return { kind: 'if', cond: i32(1), then: stmts, else: [] };
+}
 
 /** Nested parallel loops over a shape, innermost last; `body` gets the per-axis indices. */
 export function pforShape(dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] {

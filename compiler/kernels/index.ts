@@ -1,3 +1,4 @@
 /** Registers every kernel family. */
 import './elementwise.ts';
 import './tensor.ts';
+import './nn.ts';

@@ -191,7 +191,7 @@ defineBinary({ name: 'Xor', summary: 'logical xor', dtypes: ['bool'], fold: (a, 
 defineBinary({ name: 'BitwiseAnd', summary: 'a & b', dtypes: INTS, fold: (a, b, d) => (d === 'int64' ? (a as bigint) & (b as bigint) : Number(a) & Number(b)) });
 defineBinary({ name: 'BitwiseOr', summary: 'a | b', dtypes: INTS, fold: (a, b, d) => (d === 'int64' ? (a as bigint) | (b as bigint) : Number(a) | Number(b)) });
 defineBinary({ name: 'BitwiseXor', summary: 'a ^ b', dtypes: INTS, fold: (a, b, d) => (d === 'int64' ? (a as bigint) ^ (b as bigint) : Number(a) ^ Number(b)) });
-defineUnary({ name: 'BitwiseNot', summary: '~x', dtypes: INTS, fold: (x, _a, d) => (d === 'int64' ? ~(x as bigint) : Number(wrapInt(d, ~BigInt(x)))) });
+defineUnary({ name: 'BitwiseNot', summary: 'bitwise not: y = ~x', dtypes: INTS, fold: (x, _a, d) => (d === 'int64' ? ~(x as bigint) : Number(wrapInt(d, ~BigInt(x)))) });
 
 // ---------------------------------------------------------------- ternary and casts
 

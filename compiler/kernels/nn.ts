@@ -1,0 +1,260 @@
+/**
+ * Neural-network kernels: MatMul, Conv, pools, BatchNormalization. Each follows the operation order
+ * of its spec in docs/ir-ops.md exactly; outputs along the innermost axis are vectorised.
+ */
+import type { Attrs, TensorType } from '../../converter/ir/types.ts';
+import { numel } from '../../converter/ir/types.ts';
+import { strides } from '../../converter/ir/host-tensor.ts';
+import { matmulShape } from '../../converter/ir/ops/nn.ts';
+import type { Expr, Stmt } from '../kernel/ast.ts';
+import { computeType } from '../kernel/ast.ts';
+import * as k from '../kernel/build.ts';
+import { defineKernel } from './registry.ts';
+
+/** Flat offset of a broadcast batch operand from the output batch indices. */
+function batchOffset(idx: readonly Expr[], dims: readonly number[], outRank: number, matrixSize: number): Expr {
+  let e: Expr = k.i32(0);
+  let stride = matrixSize;
+  for (let a = dims.length - 1; a >= 0; a--) {
+    const oa = outRank - dims.length + a;
+    if (dims[a] !== 1) e = k.add(e, k.mul(idx[oa]!, k.i32(stride)));
+    stride *= dims[a]!;
+  }
+  return e;
+}
+
+defineKernel('MatMul', (r) => {
+  const [ta, tb] = r.inputs as [TensorType, TensorType];
+  const { out, batch, m, k: K, n } = matmulShape(ta.shape, tb.shape);
+  const aBatch = ta.shape.length <= 2 ? [] : ta.shape.slice(0, -2);
+  const bBatch = tb.shape.length <= 2 ? [] : tb.shape.slice(0, -2);
+  const B = new k.KernelBuilder('MatMul');
+  const a = B.input('a', 'float32', numel(ta.shape));
+  const b = B.input('b', 'float32', numel(tb.shape));
+  const y = B.output('y', 'float32', numel(out));
+  const acc = B.local('acc', 'f32');
+  const dims = [...batch, m, n];
+  return B.build(k.pforShape(dims, (idx) => {
+    const bi = idx.slice(0, batch.length);
+    const [i, j] = [idx[batch.length]!, idx[batch.length + 1]!];
+    const ao = batchOffset(bi, aBatch, batch.length, m * K);
+    const bo = batchOffset(bi, bBatch, batch.length, K * n);
+    return [
+      k.set(acc, k.f32(0)),
+      k.sfor(K, (p) => [k.set(acc, k.add(k.get(acc), k.mul(k.load(a, k.add(ao, k.add(k.mul(i, k.i32(K)), p))), k.load(b, k.add(bo, k.add(k.mul(p, k.i32(n)), j))))))]),
+      k.store(y, k.add(k.mul(k.add(k.mul(batchFlat(bi, batch), k.i32(m)), i), k.i32(n)), j), k.get(acc)),
+    ];
+  }));
+});
+
+function batchFlat(idx: readonly Expr[], dims: readonly number[]): Expr {
+  return k.flatIndex(idx, dims);
+}
+
+interface Window {
+  S: number;
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  begin: number[];
+}
+
+function window(attrs: Attrs, kernel: readonly number[]): Window {
+  const S = kernel.length;
+  const pads = attrs.pads as number[];
+  return { S, kernel: [...kernel], strides: attrs.strides as number[], dilations: attrs.dilations as number[], begin: pads.slice(0, S) };
+}
+
+/**
+ * Visit the window of output position `o` in row-major kernel-offset order. `body(p, j, inRange)` gets
+ * the input positions, kernel offsets and an in-range condition; outer axes (uniform across vector
+ * lanes) skip out-of-range positions with `when`, the innermost axis passes its condition to the body
+ * (the body keeps its accumulator unchanged with `select`, so the same operations run in both forms).
+ * With `interior`, the innermost axis is known to be in range (no condition, contiguous loads).
+ */
+function overWindow(w: Window, inDims: readonly number[], o: readonly Expr[], body: (p: Expr[], j: Expr[], inRange: Expr) => Stmt[], interior = false, unrollLast = false): Stmt[] {
+  const rec = (axis: number, p: Expr[], j: Expr[]): Stmt[] => {
+    if (axis === w.S) return body(p, j, k.i32(1));
+    const loop = axis === w.S - 1 && unrollLast ? k.sforUnrolled : k.sfor;
+    return [loop(w.kernel[axis]!, (ji) => {
+      const pi = k.add(k.sub(k.mul(o[axis]!, k.i32(w.strides[axis]!)), k.i32(w.begin[axis]!)), k.mul(ji, k.i32(w.dilations[axis]!)));
+      const inR = k.and(k.ge(pi, k.i32(0)), k.lt(pi, k.i32(inDims[axis]!)));
+      if (axis === w.S - 1) {
+        if (interior) return body([...p, pi], [...j, ji], k.i32(1));
+        // clamp the position so that a skipped lane still loads in bounds
+        const safe = k.select(inR, pi, k.i32(0));
+        return body([...p, safe], [...j, ji], inR);
+      }
+      return [k.when(inR, rec(axis + 1, [...p, pi], [...j, ji]))];
+    })];
+  };
+  return rec(0, [], []);
+}
+
+/** Output positions [lo, hi) of the last spatial axis whose whole window lies inside the input. */
+function interiorRange(w: Window, inLen: number, outLen: number): [number, number] {
+  const a = w.S - 1;
+  const s = w.strides[a]!, b = w.begin[a]!, ext = (w.kernel[a]! - 1) * w.dilations[a]!;
+  const lo = Math.min(outLen, Math.ceil(b / s));
+  const hi = Math.max(lo, Math.min(outLen, Math.floor((inLen - 1 + b - ext) / s) + 1));
+  return [lo, hi];
+}
+
+/**
+ * Loop nest over output positions (…, o_last): outer output axes as parallel loops, the last spatial
+ * axis split into border, interior and border ranges, so that the interior runs without in-range
+ * selects (the same operations: a select that keeps the accumulator never fires there).
+ */
+function outputNest(outer: readonly number[], w: Window, inLast: number, outLast: number, body: (idx: Expr[], interior: boolean) => Stmt[]): Stmt[] {
+  const [lo, hi] = interiorRange(w, inLast, outLast);
+  return k.pforShape(outer, (idx) => [
+    ...(lo > 0 ? [k.pforRange(0, lo, (o) => body([...idx, o], false))] : []),
+    ...(hi > lo ? [k.pforRange(lo, hi, (o) => body([...idx, o], true))] : []),
+    ...(outLast > hi ? [k.pforRange(hi, outLast, (o) => body([...idx, o], false))] : []),
+  ]);
+}
+
+/** Output channels computed together per iteration (sharing each input load). */
+const CONV_MBLOCK = 4;
+/** Kernel offsets on the innermost axis are unrolled up to this size. */
+const UNROLL_MAX = 8;
+
+defineKernel('Conv', (r) => {
+  const [tx, tw, tb] = r.inputs as [TensorType, TensorType, TensorType | undefined];
+  const to = r.outputs[0]!;
+  const [N, C, ...D] = tx.shape;
+  const [M, Cg, ...kern] = tw.shape;
+  const O = to.shape.slice(2);
+  const group = r.attrs.group as number;
+  const Mg = M! / group;
+  const w = window(r.attrs, kern);
+  const B = new k.KernelBuilder('Conv');
+  const x = B.input('x', 'float32', numel(tx.shape));
+  const wt = B.input('w', 'float32', numel(tw.shape));
+  const bias = tb ? B.input('b', 'float32', numel(tb.shape)) : undefined;
+  const y = B.output('y', 'float32', numel(to.shape));
+  // Block output channels when every block stays inside one group.
+  const MB = Mg % CONV_MBLOCK === 0 ? CONV_MBLOCK : 1;
+  const accs = Array.from({ length: MB }, (_, t) => B.local(`acc${t}`, 'f32'));
+  const xv = B.local('xv', 'f32');
+  const P = numel(D);
+  const dStr = strides(D);
+  const kStr = strides(kern);
+  const K = numel(kern);
+  const outDims = [N!, M!, ...O];
+  const unroll = w.kernel[w.S - 1]! <= UNROLL_MAX;
+  return B.build(outputNest([N!, M! / MB, ...O.slice(0, -1)], w, D.at(-1)!, O.at(-1)!, (idx, interior) => {
+    const [n, mb, ...o] = idx as [Expr, Expr, ...Expr[]];
+    const m0 = MB === 1 ? mb : k.mul(mb, k.i32(MB));
+    const cBase = Mg === M ? k.i32(0) : k.mul(k.idiv(m0, k.i32(Mg)), k.i32(Cg!));
+    const term = (c: Expr) => overWindow(w, D, o, (p, j, inR) => {
+      const xi = k.add(k.mul(k.add(k.mul(n, k.i32(C!)), k.add(cBase, c)), k.i32(P)), p.reduce((e, pi, a) => k.add(e, k.mul(pi, k.i32(dStr[a]!))), k.i32(0) as Expr));
+      const jOff = j.reduce((e, ji, a) => k.add(e, k.mul(ji, k.i32(kStr[a]!))), k.i32(0) as Expr);
+      return [
+        k.set(xv, k.load(x, xi)),
+        ...accs.map((acc, t) => {
+          const wi = k.add(k.mul(k.add(k.mul(k.add(m0, k.i32(t)), k.i32(Cg!)), c), k.i32(K)), jOff);
+          const next = k.add(k.get(acc), k.mul(k.get(xv), k.load(wt, wi)));
+          return k.set(acc, interior ? next : k.select(inR, next, k.get(acc)));
+        }),
+      ];
+    }, interior, unroll);
+    return [
+      ...accs.map((acc) => k.set(acc, k.f32(0))),
+      k.sfor(Cg!, (c) => term(c)),
+      ...accs.map((acc, t) => {
+        const m = k.add(m0, k.i32(t));
+        return k.store(y, k.flatIndex([n, m, ...o], outDims), bias ? k.add(k.get(acc), k.load(bias, m)) : k.get(acc));
+      }),
+    ];
+  }));
+});
+
+function poolKernel(r: Parameters<Parameters<typeof defineKernel>[1]>[0], kind: 'max' | 'avg') {
+  const tx = r.inputs[0]!;
+  const to = r.outputs[0]!;
+  const [N, C, ...D] = tx.shape;
+  const O = to.shape.slice(2);
+  const w = window(r.attrs, r.attrs.kernel_shape as number[]);
+  const B = new k.KernelBuilder(kind === 'max' ? 'MaxPool' : 'AveragePool');
+  const x = B.input('x', tx.dtype, numel(tx.shape));
+  const y = B.output('y', to.dtype, numel(to.shape));
+  const t = computeType(tx.dtype);
+  const acc = B.local('acc', t);
+  const cnt = B.local('cnt', 'i32');
+  const P = numel(D);
+  const dStr = strides(D);
+  const pads = r.attrs.pads as number[];
+  const includePad = kind === 'avg' && r.attrs.count_include_pad === 1;
+  const lowest = tx.dtype === 'float32' ? k.f32(-Infinity) : k.i32(tx.dtype === 'int8' ? -128 : 0);
+  return B.build(k.pforShape([N!, C!, ...O], (idx) => {
+    const [n, c, ...o] = idx as [Expr, Expr, ...Expr[]];
+    const base = k.mul(k.add(k.mul(n, k.i32(C!)), c), k.i32(P));
+    let divisor: Expr | undefined;
+    if (includePad) {
+      // window positions inside the padded extent [−begin, D + end), per axis, multiplied
+      divisor = k.i32(1);
+      for (let a = 0; a < w.S; a++) {
+        const start = k.sub(k.mul(o[a]!, k.i32(w.strides[a]!)), k.i32(w.begin[a]!));
+        const hiLimit = D[a]! + pads[w.S + a]!;
+        // count of j in [0, k) with −begin ≤ start + j·d < D + end; start ≥ −begin always holds
+        const last = k.add(start, k.i32((w.kernel[a]! - 1) * w.dilations[a]!));
+        const over = k.select(k.ge(last, k.i32(hiLimit)), k.add(k.idiv(k.sub(k.sub(last, k.i32(hiLimit)), k.i32(0)), k.i32(w.dilations[a]!)), k.i32(1)), k.i32(0));
+        divisor = k.mul(divisor, k.sub(k.i32(w.kernel[a]!), over));
+      }
+    }
+    return [
+      k.set(acc, kind === 'max' ? lowest : k.f32(0)),
+      k.set(cnt, k.i32(0)),
+      ...overWindow(w, D, o, (p, _j, inR) => {
+        const v = k.load(x, k.add(base, p.reduce((e, pi, a) => k.add(e, k.mul(pi, k.i32(dStr[a]!))), k.i32(0) as Expr)));
+        const next = kind === 'max' ? (t === 'f32' ? k.max(k.get(acc), v) : k.select(k.gt(v, k.get(acc)), v, k.get(acc))) : k.add(k.get(acc), v);
+        return [k.set(acc, k.select(inR, next, k.get(acc))), k.set(cnt, k.add(k.get(cnt), inR))];
+      }),
+      k.store(y, k.flatIndex(idx, [N!, C!, ...O]),
+        kind === 'max' ? k.get(acc) : k.div(k.get(acc), k.convert('f32.from_i32_s', divisor ?? k.get(cnt)))),
+    ];
+  }));
+}
+
+defineKernel('MaxPool', (r) => poolKernel(r, 'max'));
+defineKernel('AveragePool', (r) => poolKernel(r, 'avg'));
+
+function globalPool(r: Parameters<Parameters<typeof defineKernel>[1]>[0], kind: 'max' | 'avg') {
+  const tx = r.inputs[0]!;
+  const [N, C, ...D] = tx.shape;
+  const P = numel(D);
+  const B = new k.KernelBuilder(kind === 'max' ? 'GlobalMaxPool' : 'GlobalAveragePool');
+  const x = B.input('x', tx.dtype, numel(tx.shape));
+  const y = B.output('y', tx.dtype, N! * C!);
+  const t = computeType(tx.dtype);
+  const acc = B.local('acc', t);
+  const lowest = tx.dtype === 'float32' ? k.f32(-Infinity) : k.i32(tx.dtype === 'int8' ? -128 : 0);
+  return B.build([k.pfor(N! * C!, (nc) => [
+    k.set(acc, kind === 'max' ? lowest : k.f32(0)),
+    k.sfor(P, (p) => {
+      const v = k.load(x, k.add(k.mul(nc, k.i32(P)), p));
+      return [k.set(acc, kind === 'max' ? (t === 'f32' ? k.max(k.get(acc), v) : k.select(k.gt(v, k.get(acc)), v, k.get(acc))) : k.add(k.get(acc), v))];
+    }),
+    k.store(y, nc, kind === 'max' ? k.get(acc) : k.div(k.get(acc), k.f32(P))),
+  ])]);
+}
+defineKernel('GlobalMaxPool', (r) => globalPool(r, 'max'));
+defineKernel('GlobalAveragePool', (r) => globalPool(r, 'avg'));
+
+defineKernel('BatchNormalization', (r) => {
+  const tx = r.inputs[0]!;
+  const [N, C, ...D] = tx.shape;
+  const P = numel(D);
+  const B = new k.KernelBuilder('BatchNormalization');
+  const x = B.input('x', 'float32', numel(tx.shape));
+  const [scale, bias, mean, vr] = ['scale', 'B', 'mean', 'var'].map((nm) => B.input(nm, 'float32', C!));
+  const y = B.output('y', 'float32', numel(tx.shape));
+  const eps = k.f32(r.attrs.epsilon as number);
+  return B.build(k.pforShape([N!, C!, P], ([n, c, p]) => {
+    const i = k.add(k.mul(k.add(k.mul(n!, k.i32(C!)), c!), k.i32(P)), p!);
+    const s = k.sqrt(k.add(k.load(vr!, c!), eps));
+    const q = k.div(k.sub(k.load(x, i), k.load(mean!, c!)), s);
+    return [k.store(y, i, k.add(k.mul(q, k.load(scale!, c!)), k.load(bias!, c!)))];
+  }));
+});
