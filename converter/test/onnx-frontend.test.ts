@@ -2,23 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { importOnnx, readOnnxModel } from '../onnx/import.ts';
-import { ConvertError } from '../errors.ts';
+import { readOnnxModel } from '../onnx/import.ts';
+import { convertFile, expectConvertError } from './helpers/convert.ts';
 import { onnx } from '../onnx/proto.ts';
 import { buildModel, F, floatTensor, int64Tensor, tmpDir, valueInfo, writeModel } from './helpers/onnx-build.ts';
 
-function convert(file: string, shapes?: Record<string, number[]>, warnings: string[] = []) {
-  return importOnnx(readOnnxModel(file), file, { inputShapes: shapes && new Map(Object.entries(shapes)), warnings: { warn: (m) => warnings.push(m) } }).graph;
-}
-
-function expectConvertError(fn: () => unknown, category: string, pattern: RegExp) {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ConvertError, `expected ConvertError, got ${e}`);
-    assert.equal(e.category, category, e.describe());
-    assert.match(e.describe(), pattern);
-    return true;
-  });
-}
+const convert = convertFile;
 
 test('malformed files give a clear error, never a stack trace', () => {
   const dir = tmpDir();

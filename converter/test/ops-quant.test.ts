@@ -12,8 +12,7 @@ import type { Attrs, DType } from '../ir/types.ts';
 import { shape } from '../ir/types.ts';
 import { getOp } from '../ir/op-registry.ts';
 import { fixedPointMultiplier, quantizeScalar, requantizeScalar } from '../ir/ops/quant.ts';
-import { importOnnx, readOnnxModel } from '../onnx/import.ts';
-import { ConvertError } from '../errors.ts';
+import { convertSpec, expectConvertError } from './helpers/convert.ts';
 import { onnx } from '../onnx/proto.ts';
 import { F, floatTensor, tmpDir, valueInfo, writeModel } from './helpers/onnx-build.ts';
 import type { ModelSpec } from './helpers/onnx-build.ts';
@@ -37,19 +36,7 @@ function tensor8(name: string, dt: 'uint8' | 'int8', dims: number[], v: number[]
   return onnx.TensorProto.create({ name, dataType: dt === 'uint8' ? F.UINT8 : F.INT8, dims, rawData: new Uint8Array(a.buffer) });
 }
 
-function convert(spec: ModelSpec) {
-  const f = writeModel(tmpDir(), spec);
-  return importOnnx(readOnnxModel(f), f).graph;
-}
-
-function expectConvertError(fn: () => unknown, category: string, pattern: RegExp) {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ConvertError, `expected ConvertError, got ${e}`);
-    assert.equal(e.category, category, e.describe());
-    assert.match(e.describe(), pattern);
-    return true;
-  });
-}
+const convert = (spec: ModelSpec) => convertSpec(spec);
 
 test('QuantizeLinear rounds x / scale half to even, adds the zero point, saturates; NaN gives the zero point', () => {
   assert.equal(quantizeScalar(2.5, 1, 0, 'uint8'), 2);
