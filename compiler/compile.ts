@@ -11,6 +11,7 @@ import { keccak256, toHex } from '../converter/ir/keccak.ts';
 import type { Buffer, Kernel } from './kernel/ast.ts';
 import { buildKernelModule } from './kernel/module.ts';
 import { splitExtent } from './kernel/emit-wasm.ts';
+import { estimateWork } from './kernel/analysis.ts';
 import type { ArenaLayout } from './arena.ts';
 import { planArena } from './arena.ts';
 import { kernelGenerator } from './kernels/registry.ts';
@@ -91,12 +92,12 @@ export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}
   const compiled = g.nodes.map((n, i) => {
     const t0 = performance.now();
     const k = kernels[i]!;
-    const wasm = buildKernelModule(k, nodeLayout(n, k, arena), { simd: true, memoryPages: arena.pages });
+    const wasm = buildKernelModule(k, nodeLayout(n, k, arena), { simd: true, memoryPages: arena.pages, shared: true });
     opts.onProgress?.(i + 1, g.nodes.length);
     const file = `${KERNEL_DIR}/${String(i).padStart(4, '0')}.wasm`;
     const node: CompiledNode = {
       index: i, op: n.op, name: n.name, native: file, nativeHash: toHex(keccak256(wasm)),
-      splitExtent: splitExtent(k) ?? null, compileMs: +(performance.now() - t0).toFixed(2),
+      splitExtent: splitExtent(k) ?? null, work: estimateWork(k), compileMs: +(performance.now() - t0).toFixed(2),
     };
     return { node, wasm };
   });

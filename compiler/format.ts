@@ -3,7 +3,7 @@
  * per node and a manifest with the arena layout and every kernel's hash.
  */
 export const COMPILED_FORMAT = 'opml-compiled';
-export const COMPILED_VERSION = 1;
+export const COMPILED_VERSION = 2;
 export const MANIFEST_FILE = 'manifest.json';
 export const KERNEL_DIR = 'kernels';
 
@@ -17,6 +17,8 @@ export interface CompiledNode {
   nativeHash: string;
   /** Extent of the kernel's top-level parallel loop (split across threads), if any. */
   splitExtent: number | null;
+  /** Estimated statement executions (decides whether splitting across threads pays). */
+  work: number;
   compileMs: number;
 }
 
@@ -25,6 +27,7 @@ export interface CompiledManifest {
   version: number;
   modelHash: string;
   compiler: string;
+  /** Kernels import a shared memory of exactly `pages` pages (so worker threads can share the arena). */
   arena: { offsets: number[]; scratchOffset: number; scratchBytes: number; bytes: number; pages: number };
   nodes: CompiledNode[];
 }

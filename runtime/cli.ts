@@ -1,7 +1,9 @@
 /** `opml run`. */
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import type { HostTensor } from '../converter/ir/host-tensor.ts';
 import { NativeExecutor, RunError } from './native/executor.ts';
 import { readTensorFile, TensorFileError, writeTensorPb } from '../converter/io/tensor-files.ts';
@@ -55,9 +57,14 @@ export function registerRuntimeCommands(program: Command): void {
     .argument('<compiled>', 'compiled bundle directory (model.opmlc)')
     .argument('<inputs...>', 'input files, in model order or as NAME=FILE')
     .option('--out <dir>', 'write outputs as TensorProto files into DIR')
+    .option('--threads <n>', 'worker threads for large kernels (results are identical for any n)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected an integer from 1 to 64');
+      return n;
+    }, Math.min(4, os.availableParallelism()))
     .addHelpText('after', '\nExample:\n  opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb\n  opml run out/mlp.opmlc image=models/fmnist-mlp/samples/input_0.pb --out /tmp/result')
-    .action(async (dir: string, inputs: string[], o: { out?: string }) => {
-      const ex = await NativeExecutor.load(dir);
+    .action(async (dir: string, inputs: string[], o: { out?: string; threads: number }) => {
+      const ex = await NativeExecutor.load(dir, { threads: o.threads });
       const g = ex.graph;
       const ins = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs);
       const t0 = performance.now();
@@ -69,8 +76,9 @@ export function registerRuntimeCommands(program: Command): void {
         process.stdout.write(`wrote ${outs.length} output${outs.length > 1 ? 's' : ''} to ${o.out} (${ms.toFixed(2)} ms)\n`);
       } else {
         outs.forEach((t, i) => process.stdout.write(summary(g.tensors[g.outputs[i]!]!.name, t) + '\n'));
-        process.stdout.write(`(${ms.toFixed(2)} ms)\n`);
+        process.stdout.write(`(${ms.toFixed(2)} ms, ${ex.threads} thread${ex.threads > 1 ? 's' : ''})\n`);
       }
+      await ex.close();
     });
 }
 

@@ -186,11 +186,45 @@ export function sforUnrolled(n: number, body: (i: Expr) => readonly Stmt[]): Stm
   return { kind: 'if', cond: i32(1), then: stmts, else: [] };
 }
 
-/** Nested parallel loops over a shape, innermost last; `body` gets the per-axis indices. */
-export function pforShape(dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] {
+/** a ÷ c for a non-negative index and a constant c > 0 (cannot trap). */
+export function divIndex(a: Expr, c: number): Expr {
+  need(Number.isInteger(c) && c > 0, `divIndex by ${c}`);
+  return c === 1 ? a : binary('div_u', a, i32(c));
+}
+
+/** a mod c for a non-negative index and a constant c > 0 (cannot trap). */
+export function remIndex(a: Expr, c: number): Expr {
+  need(Number.isInteger(c) && c > 0, `remIndex by ${c}`);
+  return c === 1 ? i32(0) : binary('rem_u', a, i32(c));
+}
+
+/**
+ * One flat parallel loop over all of `dims` (row-major), per-axis indices recovered by constant
+ * division: a long top-level loop that an executor can split across threads.
+ */
+export function pforFlat(dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] {
   if (dims.length === 0) return [...body([])];
-  const rec = (k: number, acc: Expr[]): Stmt => pfor(dims[k]!, (i) => (k === dims.length - 1 ? body([...acc, i]) : [rec(k + 1, [...acc, i])]));
-  return [rec(0, [])];
+  if (dims.length === 1) return [pfor(dims[0]!, (i) => body([i]))];
+  const total = dims.reduce((a, b) => a * b, 1);
+  return [pfor(total, (flat) => {
+    const idx: Expr[] = [];
+    let stride = total;
+    dims.forEach((d, a) => {
+      stride /= d;
+      const q = divIndex(flat, stride);
+      idx.push(a === 0 ? q : remIndex(q, d));
+    });
+    return body(idx);
+  })];
+}
+
+/**
+ * Parallel loops over a shape; `body` gets the per-axis indices. The innermost axis is its own loop
+ * (the vectorised one); all others are merged into one flat loop (see pforFlat).
+ */
+export function pforShape(dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] {
+  if (dims.length <= 1) return pforFlat(dims, body);
+  return pforFlat(dims.slice(0, -1), (idx) => [pfor(dims.at(-1)!, (i) => body([...idx, i]))]);
 }
 
 export function store(buf: Buffer, index: Expr, value: Expr): Stmt {

@@ -23,7 +23,7 @@ export function buildKernelModule(k: Kernel, layout: Layout, o: ModuleOptions): 
   try {
     m.setFeatures(binaryen.Features.MVP | binaryen.Features.NontrappingFPToInt | binaryen.Features.SignExt | binaryen.Features.BulkMemory |
       (o.simd ? binaryen.Features.SIMD128 : 0) | (o.shared ? binaryen.Features.Atomics : 0));
-    m.setMemory(o.memoryPages, o.shared ? 65536 : -1, null, [], !!o.shared, false, 'mem');
+    m.setMemory(o.memoryPages, o.shared ? o.memoryPages : -1, null, [], !!o.shared, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory', !!o.shared);
     new FunctionEmitter(m, k, layout, o.simd).emit(KERNEL_EXPORT);
     m.addFunctionExport(KERNEL_EXPORT, KERNEL_EXPORT);

@@ -107,7 +107,7 @@ function interiorRange(w: Window, inLen: number, outLen: number): [number, numbe
  */
 function outputNest(outer: readonly number[], w: Window, inLast: number, outLast: number, body: (idx: Expr[], interior: boolean) => Stmt[]): Stmt[] {
   const [lo, hi] = interiorRange(w, inLast, outLast);
-  return k.pforShape(outer, (idx) => [
+  return k.pforFlat(outer, (idx) => [
     ...(lo > 0 ? [k.pforRange(0, lo, (o) => body([...idx, o], false))] : []),
     ...(hi > lo ? [k.pforRange(lo, hi, (o) => body([...idx, o], true))] : []),
     ...(outLast > hi ? [k.pforRange(hi, outLast, (o) => body([...idx, o], false))] : []),

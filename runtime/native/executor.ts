@@ -13,12 +13,20 @@ import { dtypeSize } from '../../converter/ir/dtype.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION, MANIFEST_FILE } from '../../compiler/format.ts';
 import { KERNEL_EXPORT } from '../../compiler/kernel/module.ts';
+import type { KernelFn } from './pool.ts';
+import { ThreadPool } from './pool.ts';
 
 export class RunError extends Error {
   override readonly name = 'RunError';
 }
 
-type KernelFn = (start: number, end: number) => void;
+/** Kernels below this estimated work run on one thread: waking workers costs more than it saves. */
+export const THREAD_MIN_WORK = 200_000;
+
+export interface ExecutorOptions {
+  /** Threads for kernels that split across outputs (default 1). Results do not depend on it. */
+  threads?: number;
+}
 
 export function readManifest(dir: string): CompiledManifest {
   const p = path.join(dir, MANIFEST_FILE);
@@ -34,25 +42,37 @@ export class NativeExecutor {
     readonly manifest: CompiledManifest,
     private readonly memory: WebAssembly.Memory,
     private readonly kernels: KernelFn[],
+    private readonly pool: ThreadPool | undefined,
   ) {}
 
-  static async load(dir: string): Promise<NativeExecutor> {
+  static async load(dir: string, opts: ExecutorOptions = {}): Promise<NativeExecutor> {
     const manifest = readManifest(dir);
     const { graph, modelHash } = readBundle(dir);
     if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: kernels were compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
-    return NativeExecutor.create(graph, manifest, manifest.nodes.map((n) => fs.readFileSync(path.join(dir, n.native))));
+    return NativeExecutor.create(graph, manifest, manifest.nodes.map((n) => fs.readFileSync(path.join(dir, n.native))), opts);
   }
 
   /** From a graph and its kernels in memory (conformance runs, tests). */
-  static async create(graph: Graph, manifest: CompiledManifest, wasm: readonly Uint8Array[]): Promise<NativeExecutor> {
-    const memory = new WebAssembly.Memory({ initial: manifest.arena.pages });
+  static async create(graph: Graph, manifest: CompiledManifest, wasm: readonly Uint8Array[], opts: ExecutorOptions = {}): Promise<NativeExecutor> {
+    const pages = manifest.arena.pages;
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const bytes = new Uint8Array(memory.buffer);
     for (const [id, c] of graph.constants) bytes.set(c.read(), manifest.arena.offsets[id]!);
-    const kernels = await Promise.all(wasm.map(async (w) => {
-      const inst = await WebAssembly.instantiate(await WebAssembly.compile(w), { env: { memory } });
-      return inst.exports[KERNEL_EXPORT] as KernelFn;
-    }));
-    return new NativeExecutor(graph, manifest, memory, kernels);
+    const modules = await Promise.all(wasm.map((w) => WebAssembly.compile(w)));
+    const kernels = await Promise.all(modules.map(async (mod) => (await WebAssembly.instantiate(mod, { env: { memory } })).exports[KERNEL_EXPORT] as KernelFn));
+    const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+    const splittable = manifest.nodes.some((n) => n.splitExtent !== null && n.work >= THREAD_MIN_WORK);
+    const pool = threads > 1 && splittable ? await ThreadPool.start(threads, memory, modules) : undefined;
+    return new NativeExecutor(graph, manifest, memory, kernels, pool);
+  }
+
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** Stop the worker threads (if any). */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   /** Run the model on inputs given in the model's input order. */
@@ -67,7 +87,12 @@ export class NativeExecutor {
       }
       bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), this.manifest.arena.offsets[g.inputs[i]!]!);
     });
-    for (const k of this.kernels) k(0, 0x7fffffff);
+    const nodes = this.manifest.nodes;
+    for (let i = 0; i < this.kernels.length; i++) {
+      const n = nodes[i]!;
+      if (this.pool && n.splitExtent !== null && n.splitExtent > 1 && n.work >= THREAD_MIN_WORK) this.pool.run(i, this.kernels[i]!, n.splitExtent);
+      else this.kernels[i]!(0, 0x7fffffff);
+    }
     return g.outputs.map((o) => this.tensor(o));
   }
 
