@@ -1,6 +1,6 @@
 /** `opml compile`. */
 import type { Command } from 'commander';
-import { compileBundle, CompileError } from './compile.ts';
+import { CompileError } from './errors.ts';
 import { progressReporter } from '../converter/progress.ts';
 
 export function registerCompilerCommands(program: Command): void {
@@ -17,7 +17,9 @@ export function registerCompilerCommands(program: Command): void {
     .option('-o, --out <dir>', 'compiled bundle directory (default: BUNDLE with .opmlc)')
     .option('-q, --quiet', 'print only errors')
     .addHelpText('after', '\nExample:\n  opml convert models/fmnist-mlp/model.onnx -o out/mlp.opml && opml compile out/mlp.opml')
-    .action((bundle: string, o: { out?: string; quiet?: boolean }) => {
+    .action(async (bundle: string, o: { out?: string; quiet?: boolean }) => {
+      // binaryen is large: load it only when compiling
+      const { compileBundle } = await import('./compile.ts');
       const out = o.out ?? bundle.replace(/\.opml\/?$/, '') + '.opmlc';
       const progress = progressReporter(!o.quiet);
       const t0 = performance.now();

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Graph, Node } from '../converter/ir/types.ts';
 import { readBundle } from '../converter/bundle/read.ts';
+import { CompileError } from './errors.ts';
 import { GRAPH_FILE, WEIGHTS_FILE } from '../converter/bundle/format.ts';
 import { keccak256, toHex } from '../converter/ir/keccak.ts';
 import type { Buffer, Kernel } from './kernel/ast.ts';
@@ -20,15 +21,7 @@ import type { CompiledManifest, CompiledNode } from './format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_DIR, MANIFEST_FILE } from './format.ts';
 import { dtypeSize } from '../converter/ir/dtype.ts';
 
-export class CompileError extends Error {
-  override readonly name = 'CompileError';
-  constructor(message: string, readonly details: readonly string[] = []) {
-    super(message);
-  }
-  describe(): string {
-    return [this.message, ...this.details.map((d) => `  ${d}`)].join('\n');
-  }
-}
+export { CompileError };
 
 export function kernelForNode(g: Graph, n: Node): Kernel {
   const gen = kernelGenerator(n.op);

@@ -6,6 +6,8 @@ export const COMPILED_FORMAT = 'opml-compiled';
 export const COMPILED_VERSION = 2;
 export const MANIFEST_FILE = 'manifest.json';
 export const KERNEL_DIR = 'kernels';
+/** Name of the function every kernel module exports: run(start, end). */
+export const KERNEL_EXPORT = 'run';
 
 export interface CompiledNode {
   index: number;

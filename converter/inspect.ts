@@ -1,6 +1,7 @@
 /** Summaries of a graph bundle: op histogram, parameters, interface, model hash. */
 import type { LoadedBundle } from './bundle/read.ts';
 import { numel } from './ir/types.ts';
+import type { Graph } from './ir/types.ts';
 
 export interface BundleSummary {
   modelHash: string;
@@ -14,10 +15,16 @@ export interface BundleSummary {
   outputs: { name: string; dtype: string; shape: number[] }[];
 }
 
-export function summarise(b: LoadedBundle): BundleSummary {
-  const g = b.graph;
+/** Node count per op. */
+export function opHistogram(g: Graph): Record<string, number> {
   const ops: Record<string, number> = {};
   for (const n of g.nodes) ops[n.op] = (ops[n.op] ?? 0) + 1;
+  return ops;
+}
+
+export function summarise(b: LoadedBundle): BundleSummary {
+  const g = b.graph;
+  const ops = opHistogram(g);
   let parameters = 0;
   for (const id of g.constants.keys()) parameters += numel(g.tensors[id]!.shape);
   const io = (id: number) => ({ name: g.tensors[id]!.name, dtype: g.tensors[id]!.dtype, shape: [...g.tensors[id]!.shape] });

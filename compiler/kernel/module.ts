@@ -4,6 +4,7 @@ import type { Kernel } from './ast.ts';
 import type { Layout } from './emit-wasm.ts';
 import { FunctionEmitter } from './emit-wasm.ts';
 import { KernelError } from './build.ts';
+import { KERNEL_EXPORT } from '../format.ts';
 
 export interface ModuleOptions {
   /** Native form with SIMD across independent outputs (false: the scalar form). */
@@ -16,7 +17,7 @@ export interface ModuleOptions {
   optimize?: number;
 }
 
-export const KERNEL_EXPORT = 'run';
+export { KERNEL_EXPORT };
 
 export function buildKernelModule(k: Kernel, layout: Layout, o: ModuleOptions): Uint8Array {
   const m = new binaryen.Module();

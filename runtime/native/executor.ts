@@ -11,8 +11,7 @@ import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
 import { readBundle } from '../../converter/bundle/read.ts';
 import { dtypeSize } from '../../converter/ir/dtype.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION, MANIFEST_FILE } from '../../compiler/format.ts';
-import { KERNEL_EXPORT } from '../../compiler/kernel/module.ts';
+import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_EXPORT, MANIFEST_FILE } from '../../compiler/format.ts';
 import type { KernelFn } from './pool.ts';
 import { ThreadPool } from './pool.ts';
 
