@@ -23,6 +23,9 @@ function batchOffset(idx: readonly Expr[], dims: readonly number[], outRank: num
   return e;
 }
 
+/** Rows of A computed together per iteration (each B load is reused for all of them). */
+const MATMUL_MBLOCK = 4;
+
 defineKernel('MatMul', (r) => {
   const [ta, tb] = r.inputs as [TensorType, TensorType];
   const { out, batch, m, k: K, n } = matmulShape(ta.shape, tb.shape);
@@ -32,19 +35,25 @@ defineKernel('MatMul', (r) => {
   const a = B.input('a', 'float32', numel(ta.shape));
   const b = B.input('b', 'float32', numel(tb.shape));
   const y = B.output('y', 'float32', numel(out));
-  const acc = B.local('acc', 'f32');
-  const dims = [...batch, m, n];
-  return B.build(k.pforShape(dims, (idx) => {
-    const bi = idx.slice(0, batch.length);
-    const [i, j] = [idx[batch.length]!, idx[batch.length + 1]!];
+  const MB = m % MATMUL_MBLOCK === 0 ? MATMUL_MBLOCK : 1;
+  const accs = Array.from({ length: MB }, (_, t) => B.local(`acc${t}`, 'f32'));
+  const bv = B.local('bv', 'f32');
+  // Each output element: acc = +0; for p in 0..K−1: acc = acc + A[i, p]·B[p, j] (the spec's order).
+  return B.build(k.pforFlat([...batch, m / MB], (outer) => [k.pfor(n, (j) => {
+    const bi = outer.slice(0, batch.length);
+    const i0 = MB === 1 ? outer[batch.length]! : k.mul(outer[batch.length]!, k.i32(MB));
     const ao = batchOffset(bi, aBatch, batch.length, m * K);
     const bo = batchOffset(bi, bBatch, batch.length, K * n);
+    const row = (t: number) => k.add(i0, k.i32(t));
     return [
-      k.set(acc, k.f32(0)),
-      k.sfor(K, (p) => [k.set(acc, k.add(k.get(acc), k.mul(k.load(a, k.add(ao, k.add(k.mul(i, k.i32(K)), p))), k.load(b, k.add(bo, k.add(k.mul(p, k.i32(n)), j))))))]),
-      k.store(y, k.add(k.mul(k.add(k.mul(batchFlat(bi, batch), k.i32(m)), i), k.i32(n)), j), k.get(acc)),
+      ...accs.map((acc) => k.set(acc, k.f32(0))),
+      k.sfor(K, (p) => [
+        k.set(bv, k.load(b, k.add(bo, k.add(k.mul(p, k.i32(n)), j)))),
+        ...accs.map((acc, t) => k.set(acc, k.add(k.get(acc), k.mul(k.load(a, k.add(ao, k.add(k.mul(row(t), k.i32(K)), p))), k.get(bv))))),
+      ]),
+      ...accs.map((acc, t) => k.store(y, k.add(k.mul(k.add(k.mul(batchFlat(bi, batch), k.i32(m)), row(t)), k.i32(n)), j), k.get(acc))),
     ];
-  }));
+  })]));
 });
 
 function batchFlat(idx: readonly Expr[], dims: readonly number[]): Expr {

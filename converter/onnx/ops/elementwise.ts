@@ -80,6 +80,9 @@ onnxOp('Pow', (c) => {
     return c.out(x);
   }
   if (c.type(1).dtype !== 'float32') y = c.emit1('Cast', [y], { to: 'float32' });
+  // x² (LayerNorm decompositions, variances) is x·x: the correctly rounded square, cheaper than pow.
+  const e = c.b.constValue(y);
+  if (e && e.data.length === 1 && e.data[0] === 2 && e.shape.length <= c.rank(0)) return c.out(c.emit1('Mul', [c.in(0), c.in(0)]));
   c.out(c.emit1('Pow', [c.in(0), legacyAlign(c, c.in(0), y)]));
 });
 
