@@ -2,3 +2,7 @@
 import './elementwise.ts';
 import './tensor.ts';
 import './nn.ts';
+import './transcendental.ts';
+import './data.ts';
+import './reduce.ts';
+import './special.ts';

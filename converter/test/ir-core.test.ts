@@ -158,3 +158,12 @@ test('streamed keccak256 equals one-shot, and streams interleave with one-shot c
   assert.equal(toHex(a.digest()), toHex(keccak256(data)));
   assert.equal(toHex(b.digest()), toHex(keccak256(data)));
 });
+
+test('int64 → float32 casts round once (no double rounding through float64)', async () => {
+  const { castScalar } = await import('../ir/ops/elementwise.ts');
+  assert.equal(castScalar(2n ** 60n + 2n ** 36n + 1n, 'int64', 'float32'), 2 ** 60 + 2 ** 37);
+  assert.equal(castScalar(-(2n ** 60n + 2n ** 36n + 1n), 'int64', 'float32'), -(2 ** 60 + 2 ** 37));
+  assert.equal(castScalar(2n ** 60n + 2n ** 36n, 'int64', 'float32'), 2 ** 60, 'exact tie rounds to even');
+  assert.equal(castScalar(-(2n ** 63n), 'int64', 'float32'), -(2 ** 63));
+  assert.equal(castScalar(16777217n, 'int64', 'float32'), 16777216);
+});

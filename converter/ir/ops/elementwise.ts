@@ -226,11 +226,28 @@ defineOp({
   fold: ([x, lo, hi]) => [foldElementwise([x!, lo!, hi!], x!.dtype, (v, l, h) => (x!.dtype === 'float32' ? wasmMin(wasmMax(v as number, l as number), h as number) : v < l ? l : v > h ? h : v))],
 });
 
+/** A bigint rounded once to float32 (nearest, ties to even); Number(v) would round twice above 2^53. */
+export function bigintToF32(v: bigint): number {
+  const neg = v < 0n;
+  let a = neg ? -v : v;
+  const bits = a.toString(2).length;
+  if (bits > 24) {
+    const drop = BigInt(bits - 24);
+    const half = 1n << (drop - 1n);
+    const rem = a & ((1n << drop) - 1n);
+    a >>= drop;
+    if (rem > half || (rem === half && (a & 1n) === 1n)) a += 1n;
+    a <<= drop;
+  }
+  const r = f32(Number(a));
+  return neg ? -r : r;
+}
+
 /** Cast one value; the rules of docs/ir.md §Cast. */
 export function castScalar(v: Scalar, from: DType, to: DType): Scalar {
   if (to === from) return v;
   if (to === 'bool') return typeof v === 'bigint' ? (v !== 0n ? 1 : 0) : v !== 0 ? 1 : 0; // NaN → true
-  if (to === 'float32') return f32(Number(v));
+  if (to === 'float32') return typeof v === 'bigint' ? bigintToF32(v) : f32(Number(v));
   // to an integer type
   if (from === 'float32') {
     const x = v as number;

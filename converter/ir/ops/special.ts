@@ -269,7 +269,7 @@ defineOp({
 
 Along \`axis\` the signal x[0 … n−1] (n = the input's size on axis) is truncated to its first L values when n > L and padded with zeros when n < L. The output has the input's shape except: the size on \`axis\` is L (onesided = 0) or ⌊L/2⌋ + 1 (onesided = 1: only the first ⌊L/2⌋+1 frequencies), and the last axis is 2 (real, imaginary). Output dtype float32.
 
-For each output frequency k and each 1-D signal (all other indices fixed): with σ = −1 (forward) or +1 (inverse), for m = 0 … L−1 in increasing order: θ index q = (k·m) mod L (exact integer), c = cos(2π·q/L), s = σ·sin(2π·q/L) — c and s computed by the kernel's float32 cos/sin of the float32 angle (2π as float32 × q, rounded, ÷ L, rounded), never by the host library; then tr = (xr·c) − (xi·s), ti = (xr·s) + (xi·c) (each product and sum rounded to float32, xi = 0 for real input), and re ← re + tr, im ← im + ti (starting at +0, rounded after each addition). For inverse = 1, the results are then divided by L (one rounded division each). Never folded on the host.`,
+For each output frequency k and each 1-D signal (all other indices fixed): with σ = −1 (forward) or +1 (inverse), for m = 0 … L−1 in increasing order: θ index q = (k·m) mod L (exact integer), c = cos(2π·q/L), s = σ·sin(2π·q/L), computed by the kernel's float32 cos/sin (never the host library) after an exact integer reduction to the first octant, so that quarter turns are exact and the table is symmetric: a = 2q; if a > L then a ← 2L − a and sin is negated; if 2a > L then a ← L − a and cos is negated; if 4a > L then b = L − 2a and cos and sin are swapped, else b = 2a; φ = (π as float32 × b, rounded) ÷ 2L, rounded; take cos φ and sin φ, then apply the swap and the negations; then tr = (xr·c) − (xi·s), ti = (xr·s) + (xi·c) (each product and sum rounded to float32, xi = 0 for real input), and re ← re + tr, im ← im + ti (starting at +0, rounded after each addition). For inverse = 1, the results are then divided by L (one rounded division each). Never folded on the host.`,
   inputs: [1, 1],
   outputs: 1,
   attrs: { axis: 'int', length: 'int', inverse: 'int', onesided: 'int' },
@@ -348,7 +348,7 @@ defineOp({
   summary: 'mel filter-bank weights (no inputs) mapping linear-frequency bins to mel bins',
   doc: `No inputs. Attributes: \`num_mel_bins\` M ≥ 1, \`dft_length\` L ≥ 1, \`sample_rate\` R ≥ 1, \`lower_edge_hertz\`, \`upper_edge_hertz\` (float32, 0 ≤ lower < upper). Output float32 of shape [⌊L/2⌋ + 1, M].
 
-Computed as the ONNX reference does, every operation in float32 with one rounding; log10 and 10^x are the kernel's deterministic functions (docs/determinism.md), never the host's:
+Computed as the ONNX reference does, every operation in float32 with one rounding; log10 and 10^x are the kernel's deterministic functions (docs/determinism.md), never the host's: log10(x) = log(x) ÷ f32(ln 10) (one rounded division) and 10^x = pow(10, x):
 1. mel(h) = 2595 × log10(1 + (h ÷ 700)).
 2. lo = mel(lower_edge_hertz), hi = mel(upper_edge_hertz), step = (hi − lo) ÷ (M + 2) (M + 2 converted exactly).
 3. for b = 0 … M+1: m = (b × step) + lo; hz = 700 × (10^(m ÷ 2595) − 1); f[b] = ⌊((L + 1) × hz) ÷ R⌋, an integer bin index.
