@@ -6,3 +6,4 @@ import './transcendental.ts';
 import './data.ts';
 import './reduce.ts';
 import './special.ts';
+import './quant.ts';
