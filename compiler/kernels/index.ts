@@ -2,6 +2,7 @@
 import './elementwise.ts';
 import './tensor.ts';
 import './nn.ts';
+import './nn-extra.ts';
 import './transcendental.ts';
 import './data.ts';
 import './reduce.ts';

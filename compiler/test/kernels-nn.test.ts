@@ -90,10 +90,12 @@ for (const op of ['MaxPool', 'AveragePool'] as const) {
   });
 }
 
-test('MaxPool on int8 and uint8', () => {
+test('MaxPool on int8 and uint8, including empty dilated windows', () => {
   for (const d of ['int8', 'uint8'] as const) {
     const x = hostTensor(d, [1, 1, 4, 5], Array.from({ length: 20 }, (_, i) => (d === 'int8' ? ((i * 37) % 256) - 128 : (i * 53) % 256)));
     assert.ok(agree('MaxPool', [x], { kernel_shape: [2, 3], strides: [1, 2], dilations: [1, 1], pads: [1, 1, 0, 1], ceil_mode: 0 }));
+    // a dilated window that falls entirely between input positions gives the dtype's lowest value
+    assert.ok(agree('MaxPool', [hostTensor(d, [1, 1, 1], [5])], { kernel_shape: [2], strides: [1], dilations: [2], pads: [1, 1], ceil_mode: 0 }));
   }
 });
 

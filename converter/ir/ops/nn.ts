@@ -12,7 +12,7 @@ import type { HostTensor } from '../host-tensor.ts';
 import { hostTensor, strides } from '../host-tensor.ts';
 import { allocTyped } from '../dtype.ts';
 import { broadcastIndexer, broadcastShapes, requireDType } from './util.ts';
-import { wasmMax } from './elementwise.ts';
+import { castScalar, wasmMax } from './elementwise.ts';
 
 const f32 = Math.fround;
 const FLOAT: readonly DType[] = ['float32'];
@@ -258,8 +258,9 @@ function poolInfer(name: string, dtypes: readonly DType[]) {
 
 const POOL_SHAPE_DOC = `Output (N, C, O_0 …) with O_i = floor((D_i + begin_i + end_i − ((k_i − 1)·d_i + 1)) / s_i) + 1, or with
 ceil instead of floor when \`ceil_mode\` = 1; in ceil mode a last window that would start at or beyond D_i + begin_i
-(entirely in the end padding) is dropped (O_i decreases by one). Each pad must be smaller than the window extent,
-so every window has at least one in-range position.`;
+(entirely in the end padding) is dropped (O_i decreases by one). Each pad must be smaller than the window extent.
+Without dilation every window then has an in-range position; with dilation a window can fall entirely between
+input positions (for example length 1, kernel 2, dilation 2, pads 1 and 1).`;
 
 const MAXPOOL_DOC = `Input X (N, C, D_0 … D_{S−1}) of float32, int8 or uint8; output has X's dtype.
 ${WINDOW_DOC}
@@ -267,7 +268,8 @@ ${POOL_SHAPE_DOC}
 
 y = maximum over the window's in-range positions, scanned in row-major kernel-offset order starting from the
 first in-range position; float32 uses f32.max (NaN propagates, +0 > −0), integers the plain maximum. Padding
-positions are skipped (never compared).`;
+positions are skipped (never compared). With dilation a window can contain no in-range position at all; its result is
+then the dtype's lowest value (−∞ for float32, −128 for int8, 0 for uint8).`;
 
 defineOp({
   name: 'MaxPool',
@@ -289,7 +291,7 @@ Second output: int64 of the same shape, the index of the maximum in the flattene
 batch and channel offsets: n·C·P + c·P + spatial offset, P = D_0·…·D_{S−1}. The spatial offset is row-major
 (Σ p_i·D_{i+1}·…·D_{S−1}) when \`storage_order\` = 0 and column-major (Σ p_i·D_0·…·D_{i−1}) when it is 1.
 The index is the first position in scan order whose value is the result (NaN matches NaN; +0 and −0 are
-distinct).`,
+distinct). A window with no in-range position has index −1.`,
   inputs: [1, 1],
   outputs: 2,
   attrs: { ...POOL_ATTRS, storage_order: 'int' },
@@ -585,7 +587,8 @@ float32 operation rounded once, evaluated in the written nesting:
 - asymmetric: f32(o / s); tf_half_pixel_for_nn: f32(f32(o + 0.5) / s);
 - tf_crop_and_resize (start = roi[a], end = roi[r + a]): base = f32(start × (in − 1)); L = 1 ?
   f32(f32(f32(f32(end − start) × (in − 1)) / 2) + base) : f32(f32(f32(f32(o × f32(end − start)) × (in − 1)) / f32(L − 1)) + base);
-  when x < 0 or x > in − 1 on any axis the whole output element is extrapolation_value.
+  when x < 0 or x > in − 1 on any axis the whole output element is extrapolation_value (converted to X's dtype
+  by Cast's rules: truncation with saturation, NaN → 0, x ≠ 0 for bool).
 
 Taps per axis (fl = floor(x), t = x − fl, exact):
 - nearest: round_prefer_floor: t > 0.5 ? fl + 1 : fl; round_prefer_ceil: t ≥ 0.5 ? fl + 1 : fl; floor: fl;
@@ -783,7 +786,7 @@ function poolFold(kind: 'max' | 'avg' | 'maxidx', x: HostTensor, attrs: Record<s
         for (let i = 0; i < t.length; i += 2) sum = f32(sum + X[base + t[i]!]!);
         r = f32(sum / (attrs.count_include_pad ? padded[o]! : t.length / 2));
       } else {
-        r = t.length ? X[base + t[0]!]! : isFloat ? -Infinity : 0;
+        r = t.length ? X[base + t[0]!]! : isFloat ? -Infinity : x.dtype === 'int8' ? -128 : 0;
         for (let i = 2; i < t.length; i += 2) r = maxOf(r, X[base + t[i]!]!, isFloat);
         if (kind === 'maxidx') {
           let at = -1;
@@ -1030,7 +1033,7 @@ function resizeFold(x: HostTensor, attrs: Record<string, unknown>): HostTensor {
   const nearest = attrs.mode === 'nearest';
   let f = 0;
   forEachIndex(sizes, (o) => {
-    if (o.some((v, a) => taps[a]!.outside[v]!)) { (y as unknown as (number | bigint)[])[f++] = x.dtype === 'int64' ? BigInt(Math.trunc(ext)) : ext; return; }
+    if (o.some((v, a) => taps[a]!.outside[v]!)) { (y as unknown as (number | bigint)[])[f++] = castScalar(ext, 'float32', x.dtype); return; }
     if (nearest) {
       let off = 0;
       for (let a = 0; a < r; a++) off += taps[a]!.idx[o[a]!]![0]! * inStr[a]!;
