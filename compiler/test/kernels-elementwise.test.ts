@@ -74,3 +74,29 @@ test('the native form of a float kernel really is vectorised, and all forms writ
   const u = new Uint32Array(n.outputs[0]!.data.buffer);
   for (let i = 0; i < 37; i++) if (i % 5 === 0 || i < 18) assert.equal(u[i], 0x7fc00000, `element ${i}`);
 });
+
+test('Clip with scalar bounds: native == scalar == host fold', () => {
+  fc.assert(fc.property(fc.constantFrom<DType>('float32', 'int8', 'uint8', 'int32'), shapesArb, (d, [s]) => {
+    const n = s.reduce((a, b) => a * b, 1);
+    return fc.assert(fc.property(valuesArb(d, n), valuesArb(d, 2), (vals, [lo, hi]) => {
+      const ins = [hostTensor(d, s, vals as (number | bigint)[]), hostTensor(d, [], [lo!]), hostTensor(d, [], [hi!])];
+      const scalar = runKernelOnce('Clip', ins, {}, false).outputs[0]!;
+      assert.equal(bits(runKernelOnce('Clip', ins, {}, true).outputs[0]!), bits(scalar));
+      assert.equal(bits(scalar), bits(getOp('Clip').fold!(ins, {})[0]!));
+    }), { numRuns: 3 });
+  }), { numRuns: 12 });
+});
+
+test('Reshape and Transpose: native == scalar == host fold, every dtype', () => {
+  fc.assert(fc.property(fc.constantFrom<DType>('float32', 'int8', 'int16', 'int64', 'bool'), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }), fc.nat(), (d, s, seed) => {
+    const n = s.reduce((a, b) => a * b, 1);
+    const [vals] = fc.sample(valuesArb(d, n), { numRuns: 1, seed });
+    const x = hostTensor(d, s, vals as (number | bigint)[]);
+    const perm = [...s.keys()].sort((a, b) => ((a * 7 + seed) % 5) - ((b * 7 + seed) % 5) || a - b);
+    for (const [op, attrs] of [['Reshape', { shape: [n] }], ['Transpose', { perm }]] as const) {
+      const scalar = runKernelOnce(op, [x], attrs, false).outputs[0]!;
+      assert.equal(bits(runKernelOnce(op, [x], attrs, true).outputs[0]!), bits(scalar), `${op} native vs scalar`);
+      assert.equal(bits(scalar), bits(getOp(op).fold!([x], attrs)[0]!), `${op} kernel vs fold`);
+    }
+  }), { numRuns: 30 });
+});

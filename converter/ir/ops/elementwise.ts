@@ -223,7 +223,7 @@ defineOp({
     if (lo!.shape.length !== 0 || hi!.shape.length !== 0) throw new IrError('Clip bounds must be scalars');
     return [{ dtype: x!.dtype, shape: x!.shape }];
   },
-  fold: ([x, lo, hi]) => [foldElementwise([x!, lo!, hi!], x!.dtype, (v, l, h) => (x!.dtype === 'float32' ? wasmMin(wasmMax(v as number, l as number), h as number) : v < l ? l : v > h ? h : v))],
+  fold: ([x, lo, hi]) => [foldElementwise([x!, lo!, hi!], x!.dtype, (v, l, h) => (x!.dtype === 'float32' ? wasmMin(wasmMax(v as number, l as number), h as number) : ((m) => (m > h ? h : m))(v < l ? l : v)))],
 });
 
 /** A bigint rounded once to float32 (nearest, ties to even); Number(v) would round twice above 2^53. */
