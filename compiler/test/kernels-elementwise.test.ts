@@ -90,7 +90,7 @@ test('Clip with scalar bounds: native == scalar == host fold', () => {
 test('Reshape and Transpose: native == scalar == host fold, every dtype', () => {
   fc.assert(fc.property(fc.constantFrom<DType>('float32', 'int8', 'int16', 'int64', 'bool'), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }), fc.nat(), (d, s, seed) => {
     const n = s.reduce((a, b) => a * b, 1);
-    const [vals] = fc.sample(valuesArb(d, n), { numRuns: 1, seed });
+    const [vals] = fc.sample(valuesArb(d, n) as fc.Arbitrary<(number | bigint)[]>, { numRuns: 1, seed });
     const x = hostTensor(d, s, vals as (number | bigint)[]);
     const perm = [...s.keys()].sort((a, b) => ((a * 7 + seed) % 5) - ((b * 7 + seed) % 5) || a - b);
     for (const [op, attrs] of [['Reshape', { shape: [n] }], ['Transpose', { perm }]] as const) {
