@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchConvertLarge } from './convert-large.ts';
 import { benchRunVsOrt } from './run-vs-ort.ts';
+import { benchCompile } from './compile.ts';
 
 export interface BenchResult {
   name: string;
@@ -19,6 +20,7 @@ export interface BenchResult {
 const benches: Record<string, () => Promise<BenchResult>> = {
   'convert-large': benchConvertLarge,
   'run-vs-ort': benchRunVsOrt,
+  compile: benchCompile,
 };
 
 const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));
