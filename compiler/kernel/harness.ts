@@ -1,6 +1,7 @@
 /**
- * Run one kernel on host tensors in a private memory, in its scalar or native form. Used by the tests
- * (native == scalar == host fold, bit for bit) and by tools that check single kernels.
+ * Run one kernel on host tensors in a private memory, in its scalar or native form, whole or split
+ * the way the threaded executor splits it. Used by the tests (native == scalar == host fold, bit for
+ * bit) and by tools that check single kernels.
  */
 import type { Attrs, TensorType } from '../../converter/ir/types.ts';
 import { numel } from '../../converter/ir/types.ts';
@@ -9,8 +10,9 @@ import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
 import { dtypeSize } from '../../converter/ir/dtype.ts';
 import { getOp } from '../../converter/ir/op-registry.ts';
 import '../../converter/ir/ops/index.ts';
-import type { Buffer } from './ast.ts';
+import type { Buffer, Kernel } from './ast.ts';
 import { buildKernelModule, KERNEL_EXPORT } from './module.ts';
+import { splitExtent } from './emit-wasm.ts';
 import { kernelGenerator } from '../kernels/registry.ts';
 import '../kernels/index.ts';
 
@@ -19,13 +21,18 @@ export interface KernelRun {
   wasmBytes: number;
 }
 
-export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: Attrs, simd: boolean): KernelRun {
-  const def = getOp(op);
+type RunFn = (start: number, end: number) => void;
+
+function prepare(op: string, inputs: readonly HostTensor[], attrs: Attrs): { k: Kernel; outTypes: TensorType[] } {
   const inTypes: TensorType[] = inputs.map((t) => ({ dtype: t.dtype, shape: t.shape }));
-  const outTypes = def.infer(inTypes, attrs);
+  const outTypes = getOp(op).infer(inTypes, attrs);
   const gen = kernelGenerator(op);
   if (!gen) throw new Error(`no kernel for ${op}`);
-  const k = gen({ op, name: op, inputs: inTypes, outputs: outTypes, attrs });
+  return { k: gen({ op, name: op, inputs: inTypes, outputs: outTypes, attrs }), outTypes };
+}
+
+/** Instantiate `k` over a fresh memory holding `inputs`, call `drive(run)`, read the outputs back. */
+function execute(k: Kernel, outTypes: readonly TensorType[], inputs: readonly HostTensor[], simd: boolean, drive: (run: RunFn) => void): KernelRun {
   const addr = new Map<Buffer, number>();
   let at = 64;
   for (const b of k.buffers) {
@@ -39,7 +46,7 @@ export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: 
   const bytes = new Uint8Array(memory.buffer);
   const ins = k.buffers.filter((b) => b.role === 'input');
   inputs.forEach((t, i) => bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), addr.get(ins[i]!)!));
-  (inst.exports[KERNEL_EXPORT] as (a: number, b: number) => void)(0, 0x7fffffff);
+  drive(inst.exports[KERNEL_EXPORT] as RunFn);
   const outs = k.buffers.filter((b) => b.role === 'output');
   return {
     wasmBytes: wasm.length,
@@ -48,4 +55,22 @@ export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: 
       return hostFromBytes(t.dtype, t.shape, bytes.slice(off, off + numel(t.shape) * dtypeSize(t.dtype)));
     }),
   };
+}
+
+export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: Attrs, simd: boolean): KernelRun {
+  const { k, outTypes } = prepare(op, inputs, attrs);
+  return execute(k, outTypes, inputs, simd, (run) => run(0, 0x7fffffff));
+}
+
+/**
+ * Run the native kernel the way the threaded executor does: when its body is one top-level parallel
+ * loop, in three chunks of that loop chosen by `cut`, last chunk first (so iterations must be
+ * independent). undefined when the kernel is not splittable.
+ */
+export function runKernelSplit(op: string, inputs: readonly HostTensor[], attrs: Attrs, cut: number): HostTensor[] | undefined {
+  const { k, outTypes } = prepare(op, inputs, attrs);
+  const ext = splitExtent(k);
+  if (ext === undefined || ext < 2) return undefined;
+  const a = 1 + (cut % (ext - 1)), b = Math.min(ext, a + 1 + (cut % 3));
+  return execute(k, outTypes, inputs, true, (run) => { run(b, ext); run(a, b); run(0, a); }).outputs;
 }

@@ -13,6 +13,7 @@ import * as k from '../kernel/build.ts';
 import { castScalar } from '../../converter/ir/ops/elementwise.ts';
 import { MathCtx, pow } from '../kernel/math.ts';
 import { defineKernel } from './registry.ts';
+import { overWindow, window } from './window.ts';
 import type { KernelRequest } from './registry.ts';
 
 const f32 = Math.fround;
@@ -23,40 +24,6 @@ const toF = (i: Expr) => k.convert('f32.from_i32_s', i);
 /** Integer clamp of an i32 expression to [lo, hi] (selects only: vectorisable). */
 const clampI = (e: Expr, lo: number, hi: number) => k.select(k.lt(e, I(lo)), I(lo), k.select(k.gt(e, I(hi)), I(hi), e));
 const sumOf = (es: readonly Expr[]) => es.reduce((a, b) => k.add(a, b), I(0) as Expr);
-
-// ---------------------------------------------------------------- window helpers (as in nn.ts)
-
-interface Window {
-  S: number;
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  begin: number[];
-}
-
-function window(attrs: Attrs, kernel: readonly number[]): Window {
-  const S = kernel.length;
-  const pads = attrs.pads as number[];
-  return { S, kernel: [...kernel], strides: attrs.strides as number[], dilations: attrs.dilations as number[], begin: pads.slice(0, S) };
-}
-
-/**
- * Visit the window of output position `o` in row-major kernel-offset order. Outer axes skip
- * out-of-range positions with `when` (uniform across lanes); the innermost axis passes its in-range
- * condition to the body, with a clamped (in-bounds) position, so the body keeps its state with `select`.
- */
-function overWindow(w: Window, inDims: readonly number[], o: readonly Expr[], body: (p: Expr[], inRange: Expr) => Stmt[]): Stmt[] {
-  const rec = (axis: number, p: Expr[]): Stmt[] => {
-    if (axis === w.S) return body(p, I(1));
-    return [k.sfor(w.kernel[axis]!, (ji) => {
-      const pi = k.add(k.sub(k.mul(o[axis]!, I(w.strides[axis]!)), I(w.begin[axis]!)), k.mul(ji, I(w.dilations[axis]!)));
-      const inR = k.and(k.ge(pi, I(0)), k.lt(pi, I(inDims[axis]!)));
-      if (axis === w.S - 1) return body([...p, k.select(inR, pi, I(0))], inR);
-      return [k.when(inR, rec(axis + 1, [...p, pi]))];
-    })];
-  };
-  return rec(0, []);
-}
 
 const spatialOffset = (p: readonly Expr[], dims: readonly number[]) => {
   const st = strides(dims);
@@ -174,14 +141,14 @@ defineKernel('MaxPoolWithIndices', (r) => {
     const out = k.flatIndex(idx, [N!, C!, ...O]);
     return [
       k.set(acc, lowest),
-      ...overWindow(w, D, o, (p, inR) => {
+      ...overWindow(w, D, o, (p, _j, inR) => {
         const v = k.load(x, k.add(base, spatialOffset(p, D)));
         const next = t === 'f32' ? k.max(k.get(acc), v) : k.select(k.gt(v, k.get(acc)), v, k.get(acc));
         return [k.set(acc, k.select(inR, next, k.get(acc)))];
       }),
       // the first position in scan order holding the result (bitwise; NaN matches NaN)
       k.set(at, I(-1)),
-      ...overWindow(w, D, o, (p, inR) => {
+      ...overWindow(w, D, o, (p, _j, inR) => {
         const v = k.load(x, k.add(base, spatialOffset(p, D)));
         const hit = k.and(k.and(inR, k.lt(k.get(at), I(0))), same(v, k.get(acc)));
         const pos = k.add(base, sumOf(p.map((pi, a) => k.mul(pi, I(idxStr[a]!)))));
@@ -213,7 +180,7 @@ defineKernel('LpPool', (r) => {
     const res = p === 1 ? k.get(sum) : p === 2 ? k.sqrt(k.get(sum)) : pow(fin, k.get(sum), F(f32(1 / p)));
     return [
       k.set(sum, F(0)),
-      ...overWindow(w, D, o, (pp, inR) => {
+      ...overWindow(w, D, o, (pp, _j, inR) => {
         const m = new MathCtx(B, 'lpx');
         const v = m.let(k.load(x, k.add(base, spatialOffset(pp, D))), 'v');
         const term = p === 1 ? k.abs(v) : p === 2 ? k.mul(v, v) : pow(m, k.abs(v), F(p));

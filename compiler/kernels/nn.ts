@@ -2,7 +2,7 @@
  * Neural-network kernels: MatMul, Conv, pools, BatchNormalization. Each follows the operation order
  * of its spec in docs/ir-ops.md exactly; outputs along the innermost axis are vectorised.
  */
-import type { Attrs, TensorType } from '../../converter/ir/types.ts';
+import type { TensorType } from '../../converter/ir/types.ts';
 import { numel } from '../../converter/ir/types.ts';
 import { strides } from '../../converter/ir/host-tensor.ts';
 import { matmulShape } from '../../converter/ir/ops/nn.ts';
@@ -10,6 +10,7 @@ import type { Expr, Stmt } from '../kernel/ast.ts';
 import { computeType } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 import { defineKernel } from './registry.ts';
+import { outputNest, overWindow, window } from './window.ts';
 
 /** Flat offset of a broadcast batch operand from the output batch indices. */
 function batchOffset(idx: readonly Expr[], dims: readonly number[], outRank: number, matrixSize: number): Expr {
@@ -58,69 +59,6 @@ defineKernel('MatMul', (r) => {
 
 function batchFlat(idx: readonly Expr[], dims: readonly number[]): Expr {
   return k.flatIndex(idx, dims);
-}
-
-interface Window {
-  S: number;
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  begin: number[];
-}
-
-function window(attrs: Attrs, kernel: readonly number[]): Window {
-  const S = kernel.length;
-  const pads = attrs.pads as number[];
-  return { S, kernel: [...kernel], strides: attrs.strides as number[], dilations: attrs.dilations as number[], begin: pads.slice(0, S) };
-}
-
-/**
- * Visit the window of output position `o` in row-major kernel-offset order. `body(p, j, inRange)` gets
- * the input positions, kernel offsets and an in-range condition; outer axes (uniform across vector
- * lanes) skip out-of-range positions with `when`, the innermost axis passes its condition to the body
- * (the body keeps its accumulator unchanged with `select`, so the same operations run in both forms).
- * With `interior`, the innermost axis is known to be in range (no condition, contiguous loads).
- */
-function overWindow(w: Window, inDims: readonly number[], o: readonly Expr[], body: (p: Expr[], j: Expr[], inRange: Expr) => Stmt[], interior = false, unrollLast = false): Stmt[] {
-  const rec = (axis: number, p: Expr[], j: Expr[]): Stmt[] => {
-    if (axis === w.S) return body(p, j, k.i32(1));
-    const loop = axis === w.S - 1 && unrollLast ? k.sforUnrolled : k.sfor;
-    return [loop(w.kernel[axis]!, (ji) => {
-      const pi = k.add(k.sub(k.mul(o[axis]!, k.i32(w.strides[axis]!)), k.i32(w.begin[axis]!)), k.mul(ji, k.i32(w.dilations[axis]!)));
-      const inR = k.and(k.ge(pi, k.i32(0)), k.lt(pi, k.i32(inDims[axis]!)));
-      if (axis === w.S - 1) {
-        if (interior) return body([...p, pi], [...j, ji], k.i32(1));
-        // clamp the position so that a skipped lane still loads in bounds
-        const safe = k.select(inR, pi, k.i32(0));
-        return body([...p, safe], [...j, ji], inR);
-      }
-      return [k.when(inR, rec(axis + 1, [...p, pi], [...j, ji]))];
-    })];
-  };
-  return rec(0, [], []);
-}
-
-/** Output positions [lo, hi) of the last spatial axis whose whole window lies inside the input. */
-function interiorRange(w: Window, inLen: number, outLen: number): [number, number] {
-  const a = w.S - 1;
-  const s = w.strides[a]!, b = w.begin[a]!, ext = (w.kernel[a]! - 1) * w.dilations[a]!;
-  const lo = Math.min(outLen, Math.ceil(b / s));
-  const hi = Math.max(lo, Math.min(outLen, Math.floor((inLen - 1 + b - ext) / s) + 1));
-  return [lo, hi];
-}
-
-/**
- * Loop nest over output positions (…, o_last): outer output axes as parallel loops, the last spatial
- * axis split into border, interior and border ranges, so that the interior runs without in-range
- * selects (the same operations: a select that keeps the accumulator never fires there).
- */
-function outputNest(outer: readonly number[], w: Window, inLast: number, outLast: number, body: (idx: Expr[], interior: boolean) => Stmt[]): Stmt[] {
-  const [lo, hi] = interiorRange(w, inLast, outLast);
-  return k.pforFlat(outer, (idx) => [
-    ...(lo > 0 ? [k.pforRange(0, lo, (o) => body([...idx, o], false))] : []),
-    ...(hi > lo ? [k.pforRange(lo, hi, (o) => body([...idx, o], true))] : []),
-    ...(outLast > hi ? [k.pforRange(hi, outLast, (o) => body([...idx, o], false))] : []),
-  ]);
 }
 
 /** Output channels computed together per iteration (sharing each input load). */

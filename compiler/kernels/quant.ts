@@ -5,7 +5,7 @@
  * accumulate in wrapping int32 (i32 lanes vectorise); Requantize is an exact int64 fixed-point multiply with
  * a round-half-to-even shift (scalar: i64 does not vectorise).
  */
-import type { Attrs, DType, TensorType } from '../../converter/ir/types.ts';
+import type { DType, TensorType } from '../../converter/ir/types.ts';
 import { numel } from '../../converter/ir/types.ts';
 import { strides } from '../../converter/ir/host-tensor.ts';
 import { intRange } from '../../converter/ir/dtype.ts';
@@ -13,6 +13,7 @@ import { matmulShape } from '../../converter/ir/ops/nn.ts';
 import type { Expr, Stmt } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 import { defineKernel } from './registry.ts';
+import { outputNest, overWindow, window } from './window.ts';
 
 const qRange = (d: DType): [number, number] => {
   const [lo, hi] = intRange(d);
@@ -167,64 +168,7 @@ defineKernel('MatMulInteger', (r) => {
   }));
 });
 
-// ---------------------------------------------------------------- ConvInteger (window helpers as nn.ts)
-
-interface Window {
-  S: number;
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  begin: number[];
-}
-
-function window(attrs: Attrs, kernel: readonly number[]): Window {
-  const S = kernel.length;
-  const pads = attrs.pads as number[];
-  return { S, kernel: [...kernel], strides: attrs.strides as number[], dilations: attrs.dilations as number[], begin: pads.slice(0, S) };
-}
-
-/**
- * Visit the window of output position `o` in row-major kernel-offset order; outer axes skip out-of-range
- * positions with `when` (uniform across lanes), the innermost axis passes its in-range condition to the
- * body with a clamped position (the body keeps its accumulator with `select`). `interior`: the innermost
- * axis is known to be in range.
- */
-function overWindow(w: Window, inDims: readonly number[], o: readonly Expr[], body: (p: Expr[], j: Expr[], inRange: Expr) => Stmt[], interior = false, unrollLast = false): Stmt[] {
-  const rec = (axis: number, p: Expr[], j: Expr[]): Stmt[] => {
-    if (axis === w.S) return body(p, j, k.i32(1));
-    const loop = axis === w.S - 1 && unrollLast ? k.sforUnrolled : k.sfor;
-    return [loop(w.kernel[axis]!, (ji) => {
-      const pi = k.add(k.sub(k.mul(o[axis]!, k.i32(w.strides[axis]!)), k.i32(w.begin[axis]!)), k.mul(ji, k.i32(w.dilations[axis]!)));
-      const inR = k.and(k.ge(pi, k.i32(0)), k.lt(pi, k.i32(inDims[axis]!)));
-      if (axis === w.S - 1) {
-        if (interior) return body([...p, pi], [...j, ji], k.i32(1));
-        const safe = k.select(inR, pi, k.i32(0));
-        return body([...p, safe], [...j, ji], inR);
-      }
-      return [k.when(inR, rec(axis + 1, [...p, pi], [...j, ji]))];
-    })];
-  };
-  return rec(0, [], []);
-}
-
-/** Output positions [lo, hi) of the last spatial axis whose whole window lies inside the input. */
-function interiorRange(w: Window, inLen: number, outLen: number): [number, number] {
-  const a = w.S - 1;
-  const s = w.strides[a]!, b = w.begin[a]!, ext = (w.kernel[a]! - 1) * w.dilations[a]!;
-  const lo = Math.min(outLen, Math.ceil(b / s));
-  const hi = Math.max(lo, Math.min(outLen, Math.floor((inLen - 1 + b - ext) / s) + 1));
-  return [lo, hi];
-}
-
-/** Loop nest over output positions: the last spatial axis split into border, interior and border ranges. */
-function outputNest(outer: readonly number[], w: Window, inLast: number, outLast: number, body: (idx: Expr[], interior: boolean) => Stmt[]): Stmt[] {
-  const [lo, hi] = interiorRange(w, inLast, outLast);
-  return k.pforFlat(outer, (idx) => [
-    ...(lo > 0 ? [k.pforRange(0, lo, (o) => body([...idx, o], false))] : []),
-    ...(hi > lo ? [k.pforRange(lo, hi, (o) => body([...idx, o], true))] : []),
-    ...(outLast > hi ? [k.pforRange(hi, outLast, (o) => body([...idx, o], false))] : []),
-  ]);
-}
+// ---------------------------------------------------------------- ConvInteger (window helpers in window.ts)
 
 const CONV_MBLOCK = 4;
 const UNROLL_MAX = 8;

@@ -10,14 +10,7 @@ import type { Attrs, DType } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { getOp } from '../../converter/ir/op-registry.ts';
-import { numel } from '../../converter/ir/types.ts';
-import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
-import { dtypeSize } from '../../converter/ir/dtype.ts';
-import type { Buffer as KBuffer } from '../kernel/ast.ts';
-import { buildKernelModule, KERNEL_EXPORT } from '../kernel/module.ts';
-import { splitExtent } from '../kernel/emit-wasm.ts';
-import { kernelGenerator } from '../kernels/registry.ts';
-import { runKernelOnce } from '../kernel/harness.ts';
+import { runKernelOnce, runKernelSplit } from '../kernel/harness.ts';
 
 // ---------------------------------------------------------------- random cases from a seed
 
@@ -87,39 +80,6 @@ function indexTensor(g: Rng, dt: 'int32' | 'int64', shape: readonly number[], d:
   });
 }
 
-/**
- * Run the native kernel the way the threaded executor does: when its body is one top-level parallel
- * loop, in three chunks of that loop, last chunk first (iterations must be independent). undefined when
- * the kernel is not splittable.
- */
-function runSplit(op: string, inputs: readonly HostTensor[], attrs: Attrs, cut: number): HostTensor[] | undefined {
-  const inTypes = inputs.map((t) => ({ dtype: t.dtype, shape: t.shape }));
-  const outTypes = getOp(op).infer(inTypes, attrs);
-  const kern = kernelGenerator(op)!({ op, name: op, inputs: inTypes, outputs: outTypes, attrs });
-  const ext = splitExtent(kern);
-  if (ext === undefined || ext < 2) return undefined;
-  const addr = new Map<KBuffer, number>();
-  let at = 64;
-  for (const b of kern.buffers) {
-    addr.set(b, at);
-    at += Math.ceil((Math.max(1, b.numel) * dtypeSize(b.dtype)) / 64) * 64 + 64;
-  }
-  const pages = Math.max(1, Math.ceil(at / 65536));
-  const wasm = buildKernelModule(kern, { addressOf: (b) => addr.get(b)! }, { simd: true, memoryPages: pages });
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: { memory } });
-  const bytes = new Uint8Array(memory.buffer);
-  const ins = kern.buffers.filter((b) => b.role === 'input');
-  inputs.forEach((t, i) => bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), addr.get(ins[i]!)!));
-  const run = inst.exports[KERNEL_EXPORT] as (a: number, b: number) => void;
-  const a = 1 + (cut % (ext - 1)), b = Math.min(ext, a + 1 + (cut % 3));
-  run(b, ext); run(a, b); run(0, a);
-  const outs = kern.buffers.filter((x) => x.role === 'output');
-  return outTypes.map((t, i) => {
-    const off = addr.get(outs[i]!)!;
-    return hostFromBytes(t.dtype, t.shape, bytes.slice(off, off + numel(t.shape) * dtypeSize(t.dtype)));
-  });
-}
 
 function bits(t: HostTensor): string {
   return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex');
@@ -137,7 +97,7 @@ function check(op: string, gen: (g: Rng) => Case, runs = 60) {
       const scalar = runKernelOnce(op, inputs, attrs, false).outputs;
       const native = runKernelOnce(op, inputs, attrs, true).outputs;
       const want = fold(inputs, attrs);
-      const split = runSplit(op, inputs, attrs, seed >>> 0);
+      const split = runKernelSplit(op, inputs, attrs, seed >>> 0);
       const what = `${op} ${inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')} ${JSON.stringify(attrs)}`;
       want.forEach((w, i) => {
         assert.deepEqual([...scalar[i]!.shape], [...w.shape], `${what}: output ${i} shape`);

@@ -12,14 +12,7 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { getOp, IrError } from '../../converter/ir/op-registry.ts';
 import { RESIZE_COORD_MODES, RESIZE_NEAREST_MODES } from '../../converter/ir/ops/nn.ts';
-import { runKernelOnce } from '../kernel/harness.ts';
-import { numel } from '../../converter/ir/types.ts';
-import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
-import { dtypeSize } from '../../converter/ir/dtype.ts';
-import type { Buffer as KBuffer } from '../kernel/ast.ts';
-import { buildKernelModule, KERNEL_EXPORT } from '../kernel/module.ts';
-import { splitExtent } from '../kernel/emit-wasm.ts';
-import { kernelGenerator } from '../kernels/registry.ts';
+import { runKernelOnce, runKernelSplit } from '../kernel/harness.ts';
 
 const f32 = Math.fround;
 /** Longer / different runs: OPML_TEST_SCALE multiplies the iteration counts, OPML_TEST_SEED shifts the seeds. */
@@ -84,38 +77,6 @@ function valid(op: string, ins: HostTensor[], attrs: Attrs): boolean {
   }
 }
 
-/**
- * The native kernel run as an executor splitting it across threads would: its top-level parallel loop
- * in three chunks, last chunk first. undefined when the kernel is not splittable.
- */
-function runSplit(op: string, inputs: readonly HostTensor[], attrs: Attrs, cut: number): HostTensor[] | undefined {
-  const inTypes = inputs.map((t) => ({ dtype: t.dtype, shape: t.shape }));
-  const outTypes = getOp(op).infer(inTypes, attrs);
-  const kern = kernelGenerator(op)!({ op, name: op, inputs: inTypes, outputs: outTypes, attrs });
-  const ext = splitExtent(kern);
-  if (ext === undefined || ext < 2) return undefined;
-  const addr = new Map<KBuffer, number>();
-  let at = 64;
-  for (const b of kern.buffers) {
-    addr.set(b, at);
-    at += Math.ceil((Math.max(1, b.numel) * dtypeSize(b.dtype)) / 64) * 64 + 64;
-  }
-  const pages = Math.max(1, Math.ceil(at / 65536));
-  const wasm = buildKernelModule(kern, { addressOf: (b) => addr.get(b)! }, { simd: true, memoryPages: pages });
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: { memory } });
-  const bytes = new Uint8Array(memory.buffer);
-  const ins = kern.buffers.filter((b) => b.role === 'input');
-  inputs.forEach((t, i) => bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), addr.get(ins[i]!)!));
-  const run = inst.exports[KERNEL_EXPORT] as (a: number, b: number) => void;
-  const a = 1 + (cut % (ext - 1)), b = Math.min(ext, a + 1 + (cut % 3));
-  run(b, ext); run(a, b); run(0, a);
-  const outs = kern.buffers.filter((x) => x.role === 'output');
-  return outTypes.map((t, i) => {
-    const off = addr.get(outs[i]!)!;
-    return hostFromBytes(t.dtype, t.shape, bytes.slice(off, off + numel(t.shape) * dtypeSize(t.dtype)));
-  });
-}
 
 let calls = 0;
 
@@ -125,7 +86,7 @@ function both(op: string, ins: HostTensor[], attrs: Attrs): HostTensor[] {
   const n = runKernelOnce(op, ins, attrs, true).outputs;
   s.forEach((t, i) => assert.equal(hex(n[i]!), hex(t), `${op} native vs scalar, output ${i} ${JSON.stringify(attrs)}`));
   if (calls++ % 3 === 0) {
-    const sp = runSplit(op, ins, attrs, calls);
+    const sp = runKernelSplit(op, ins, attrs, calls);
     sp?.forEach((t, i) => assert.equal(hex(t), hex(s[i]!), `${op} split native vs scalar, output ${i} ${JSON.stringify(attrs)}`));
   }
   return s;

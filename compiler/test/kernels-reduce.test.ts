@@ -12,14 +12,7 @@ import type { Attrs, DType } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor, strides } from '../../converter/ir/host-tensor.ts';
 import { getOp } from '../../converter/ir/op-registry.ts';
-import { numel } from '../../converter/ir/types.ts';
-import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
-import { dtypeSize } from '../../converter/ir/dtype.ts';
-import type { Buffer as KBuffer } from '../kernel/ast.ts';
-import { buildKernelModule, KERNEL_EXPORT } from '../kernel/module.ts';
-import { splitExtent } from '../kernel/emit-wasm.ts';
-import { kernelGenerator } from '../kernels/registry.ts';
-import { runKernelOnce } from '../kernel/harness.ts';
+import { runKernelOnce, runKernelSplit } from '../kernel/harness.ts';
 
 class Rng {
   private s: number;
@@ -77,39 +70,6 @@ function shapeOf(g: Rng, rank: number, max = 5, zero = 0.1): number[] {
   return Array.from({ length: rank }, () => (g.bool(zero) ? 0 : g.bool(0.15) ? g.int(6, 13) : g.int(1, max)));
 }
 
-/**
- * Run the native kernel the way the threaded executor does: when its body is one top-level parallel
- * loop, in three chunks of that loop, last chunk first (iterations must be independent). undefined when
- * the kernel is not splittable.
- */
-function runSplit(op: string, inputs: readonly HostTensor[], attrs: Attrs, cut: number): HostTensor[] | undefined {
-  const inTypes = inputs.map((t) => ({ dtype: t.dtype, shape: t.shape }));
-  const outTypes = getOp(op).infer(inTypes, attrs);
-  const kern = kernelGenerator(op)!({ op, name: op, inputs: inTypes, outputs: outTypes, attrs });
-  const ext = splitExtent(kern);
-  if (ext === undefined || ext < 2) return undefined;
-  const addr = new Map<KBuffer, number>();
-  let at = 64;
-  for (const b of kern.buffers) {
-    addr.set(b, at);
-    at += Math.ceil((Math.max(1, b.numel) * dtypeSize(b.dtype)) / 64) * 64 + 64;
-  }
-  const pages = Math.max(1, Math.ceil(at / 65536));
-  const wasm = buildKernelModule(kern, { addressOf: (b) => addr.get(b)! }, { simd: true, memoryPages: pages });
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: { memory } });
-  const bytes = new Uint8Array(memory.buffer);
-  const ins = kern.buffers.filter((b) => b.role === 'input');
-  inputs.forEach((t, i) => bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), addr.get(ins[i]!)!));
-  const run = inst.exports[KERNEL_EXPORT] as (a: number, b: number) => void;
-  const a = 1 + (cut % (ext - 1)), b = Math.min(ext, a + 1 + (cut % 3));
-  run(b, ext); run(a, b); run(0, a);
-  const outs = kern.buffers.filter((x) => x.role === 'output');
-  return outTypes.map((t, i) => {
-    const off = addr.get(outs[i]!)!;
-    return hostFromBytes(t.dtype, t.shape, bytes.slice(off, off + numel(t.shape) * dtypeSize(t.dtype)));
-  });
-}
 
 function bits(t: HostTensor): string {
   return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex');
@@ -131,7 +91,7 @@ function check(op: string, gen: (g: Rng) => Case, runs = 40, reference?: Referen
       const native = runKernelOnce(op, inputs, attrs, true).outputs;
       const what = `${op} ${inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ')} ${JSON.stringify(attrs)}`;
       native.forEach((t, i) => assert.equal(bits(t), bits(scalar[i]!), `${what}: output ${i} native vs scalar`));
-      runSplit(op, inputs, attrs, seed >>> 0)?.forEach((t, i) => assert.equal(bits(t), bits(scalar[i]!), `${what}: output ${i} split run vs scalar`));
+      runKernelSplit(op, inputs, attrs, seed >>> 0)?.forEach((t, i) => assert.equal(bits(t), bits(scalar[i]!), `${what}: output ${i} split run vs scalar`));
       if (fold) {
         fold(inputs, attrs).forEach((w, i) => {
           assert.deepEqual([...scalar[i]!.shape], [...w.shape], `${what}: output ${i} shape`);
