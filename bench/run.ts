@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchConvertLarge } from './convert-large.ts';
 import { benchRunVsOrt } from './run-vs-ort.ts';
 import { benchCompile } from './compile.ts';
+import { benchThreads } from './threads.ts';
 
 export interface BenchResult {
   name: string;
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   'convert-large': benchConvertLarge,
   'run-vs-ort': benchRunVsOrt,
   compile: benchCompile,
+  threads: benchThreads,
 };
 
 const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));
