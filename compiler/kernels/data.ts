@@ -21,11 +21,8 @@ import { defineKernel } from './registry.ts';
 const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 export const zeroOf = (d: DType): Expr => k.constOf(computeType(d), 0);
 
-/**
- * Nested parallel loops over `dims` (innermost last), skipping axes of size 1 (their index is the
- * constant 0). No statement at all when the space is empty.
- */
-export function loopNest(dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] {
+/** Loops of one kind over `dims` (innermost last), skipping axes of size 1 (their index is the constant 0). */
+function nest(loop: (n: number, body: (i: Expr) => readonly Stmt[]) => Stmt, dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] {
   if (dims.some((d) => d === 0)) return [];
   const live = dims.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
   const rec = (j: number, acc: Expr[]): Stmt[] => {
@@ -34,25 +31,16 @@ export function loopNest(dims: readonly number[], body: (idx: Expr[]) => readonl
       live.forEach((a, t) => { idx[a] = acc[t]!; });
       return [...body(idx)];
     }
-    return [k.pfor(dims[live[j]!]!, (i) => rec(j + 1, [...acc, i]))];
+    return [loop(dims[live[j]!]!, (i) => rec(j + 1, [...acc, i]))];
   };
   return rec(0, []);
 }
 
+/** Nested parallel loops over `dims` (size-1 axes skipped); no statement at all when the space is empty. */
+export const loopNest = (dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] => nest(k.pfor, dims, body);
+
 /** Sequential row-major loops over `dims` (size-1 axes skipped). */
-export function seqNest(dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] {
-  if (dims.some((d) => d === 0)) return [];
-  const live = dims.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
-  const rec = (j: number, acc: Expr[]): Stmt[] => {
-    if (j === live.length) {
-      const idx = dims.map(() => k.i32(0));
-      live.forEach((a, t) => { idx[a] = acc[t]!; });
-      return [...body(idx)];
-    }
-    return [k.sfor(dims[live[j]!]!, (i) => rec(j + 1, [...acc, i]))];
-  };
-  return rec(0, []);
-}
+export const seqNest = (dims: readonly number[], body: (idx: Expr[]) => readonly Stmt[]): Stmt[] => nest((n, b) => k.sfor(n, b), dims, body);
 
 /** Σ idx[a]·str[a] (terms with a zero stride or a constant-0 index dropped). */
 export function dot(idx: readonly Expr[], str: readonly number[], base: Expr = k.i32(0)): Expr {

@@ -13,7 +13,7 @@ import { defineKernel } from './registry.ts';
 import { outputNest, overWindow, window } from './window.ts';
 
 /** Flat offset of a broadcast batch operand from the output batch indices. */
-function batchOffset(idx: readonly Expr[], dims: readonly number[], outRank: number, matrixSize: number): Expr {
+export function batchOffset(idx: readonly Expr[], dims: readonly number[], outRank: number, matrixSize: number): Expr {
   let e: Expr = k.i32(0);
   let stride = matrixSize;
   for (let a = dims.length - 1; a >= 0; a--) {

@@ -14,6 +14,7 @@ import type { Expr, Stmt } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 import { defineKernel } from './registry.ts';
 import { outputNest, overWindow, window } from './window.ts';
+import { batchOffset } from './nn.ts';
 
 const qRange = (d: DType): [number, number] => {
   const [lo, hi] = intRange(d);
@@ -126,17 +127,6 @@ defineKernel('DynamicQuantizeLinear', (r) => {
   ]);
 });
 
-/** Flat offset of a broadcast batch operand from the output batch indices (as nn.ts's MatMul). */
-function batchOffset(idx: readonly Expr[], dims: readonly number[], outRank: number, matrixSize: number): Expr {
-  let e: Expr = k.i32(0);
-  let stride = matrixSize;
-  for (let a = dims.length - 1; a >= 0; a--) {
-    const oa = outRank - dims.length + a;
-    if (dims[a] !== 1) e = k.add(e, k.mul(idx[oa]!, k.i32(stride)));
-    stride *= dims[a]!;
-  }
-  return e;
-}
 
 defineKernel('MatMulInteger', (r) => {
   const [ta, tb, taz, tbz] = r.inputs as [TensorType, TensorType, TensorType, TensorType];

@@ -13,25 +13,13 @@ import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { getOp, IrError } from '../../converter/ir/op-registry.ts';
 import { RESIZE_COORD_MODES, RESIZE_NEAREST_MODES } from '../../converter/ir/ops/nn.ts';
 import { runKernelOnce, runKernelSplit } from '../kernel/harness.ts';
+import { Rng } from './helpers/rng.ts';
 
 const f32 = Math.fround;
 /** Longer / different runs: OPML_TEST_SCALE multiplies the iteration counts, OPML_TEST_SEED shifts the seeds. */
 const SCALE = Number(process.env.OPML_TEST_SCALE ?? 1);
 const SEED = Number(process.env.OPML_TEST_SEED ?? 0);
 
-class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = (seed >>> 0) || 1; }
-  next(): number {
-    let x = this.s;
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    this.s = x;
-    return x / 2 ** 32;
-  }
-  int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
-  pick<T>(a: readonly T[]): T { return a[Math.floor(this.next() * a.length)]!; }
-  bool(p = 0.5): boolean { return this.next() < p; }
-}
 
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.4e-45, -1.4e-45, -3e-39, 1e30, -1e30, 3.4028235e38];
 const INT_EXTREMES: Record<string, (number | bigint)[]> = {

@@ -10,33 +10,16 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { getOp, IrError } from '../../converter/ir/op-registry.ts';
 import { runKernelOnce } from '../kernel/harness.ts';
+import { agree, hex } from './helpers/agree.ts';
 
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.4e-45, -3e-39, 1e30, -1e30];
 const val = fc.oneof({ weight: 1, arbitrary: fc.constantFrom(...SPECIAL) }, { weight: 12, arbitrary: fc.float({ min: -4, max: 4, noNaN: true }) });
-const hex = (t: HostTensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex');
 
 function tensorArb(dims: number[]) {
   const n = dims.reduce((a, b) => a * b, 1);
   return fc.array(val, { minLength: n, maxLength: n }).map((v) => hostTensor('float32', dims, v));
 }
 
-/** Runs op on inputs in both forms and against the fold; false when the IR rejects the geometry. */
-function agree(op: string, ins: HostTensor[], attrs: Attrs): boolean {
-  try {
-    getOp(op).infer(ins, attrs);
-  } catch (e) {
-    if (e instanceof IrError) return false;
-    throw e;
-  }
-  const s = runKernelOnce(op, ins, attrs, false).outputs;
-  const n = runKernelOnce(op, ins, attrs, true).outputs;
-  const f = getOp(op).fold!(ins, attrs);
-  s.forEach((t, i) => {
-    assert.equal(hex(n[i]!), hex(t), `${op} native vs scalar, output ${i}`);
-    assert.equal(hex(t), hex(f[i]!), `${op} kernel vs fold, output ${i}`);
-  });
-  return true;
-}
 
 test('MatMul: native == scalar == fold (batch broadcast, rank-1 operands)', () => {
   const geo = fc.record({ m: fc.integer({ min: 1, max: 6 }), k: fc.integer({ min: 0, max: 7 }), n: fc.integer({ min: 1, max: 9 }), ba: fc.constantFrom([], [2], [1], [3, 1]), bb: fc.constantFrom([], [2], [1], [1, 2]), va: fc.boolean(), vb: fc.boolean() });

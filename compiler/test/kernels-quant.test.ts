@@ -10,6 +10,7 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { getOp, IrError } from '../../converter/ir/op-registry.ts';
 import { runKernelOnce } from '../kernel/harness.ts';
+import { agree, hex } from './helpers/agree.ts';
 
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.4e-45, -1.4e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 0.5, -0.5, 1.5, 2.5, -2.5, 127.5, 128.5, -128.5, 255.5, 1e9, -1e9];
 const floatArb = fc.oneof(
@@ -22,7 +23,6 @@ const scaleArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1.4e-45, 3.4028235e38, -1, 0.5) },
   { weight: 8, arbitrary: fc.float({ min: Math.fround(1e-3), max: 4, noNaN: true }) },
 );
-const hex = (t: HostTensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex');
 const numelOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 function intArb(d: DType) {
@@ -34,24 +34,6 @@ function intArb(d: DType) {
 }
 const tensorOf = (d: DType, dims: number[]) => fc.array(d === 'float32' ? floatArb : intArb(d), { minLength: numelOf(dims), maxLength: numelOf(dims) }).map((v) => hostTensor(d, dims, v));
 
-/** Runs op on inputs in both forms and against the fold; false when the IR rejects the inputs. */
-function agree(op: string, ins: HostTensor[], attrs: Attrs): boolean {
-  try {
-    getOp(op).infer(ins, attrs);
-  } catch (e) {
-    if (e instanceof IrError) return false;
-    throw e;
-  }
-  const s = runKernelOnce(op, ins, attrs, false).outputs;
-  const n = runKernelOnce(op, ins, attrs, true).outputs;
-  const f = getOp(op).fold!(ins, attrs);
-  assert.equal(s.length, f.length);
-  s.forEach((t, i) => {
-    assert.equal(hex(n[i]!), hex(t), `${op} native vs scalar, output ${i}`);
-    assert.equal(hex(t), hex(f[i]!), `${op} kernel vs fold, output ${i}`);
-  });
-  return true;
-}
 
 /** A shape (rank 0…4), an axis, and whether the parameters are per-axis. */
 const geoArb = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 0, maxLength: 4 }).chain((s) =>

@@ -13,20 +13,8 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor, strides } from '../../converter/ir/host-tensor.ts';
 import { getOp } from '../../converter/ir/op-registry.ts';
 import { runKernelOnce, runKernelSplit } from '../kernel/harness.ts';
+import { Rng } from './helpers/rng.ts';
 
-class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = (seed >>> 0) || 1; }
-  next(): number { // xorshift32
-    let x = this.s;
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    this.s = x;
-    return x / 2 ** 32;
-  }
-  int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
-  pick<T>(a: readonly T[]): T { return a[Math.floor(this.next() * a.length)]!; }
-  bool(p = 0.5): boolean { return this.next() < p; }
-}
 
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.4e-45, -1.4e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 0.5, -2.5, 1];
 const POOL = [NaN, NaN, -0, 0, Infinity, -Infinity, 1, -1];
