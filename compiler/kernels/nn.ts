@@ -134,7 +134,7 @@ function poolKernel(r: Parameters<Parameters<typeof defineKernel>[1]>[0], kind: 
   const pads = r.attrs.pads as number[];
   const includePad = kind === 'avg' && r.attrs.count_include_pad === 1;
   const lowest = tx.dtype === 'float32' ? k.f32(-Infinity) : k.i32(tx.dtype === 'int8' ? -128 : 0);
-  return B.build(k.pforShape([N!, C!, ...O], (idx) => {
+  return B.build(outputNest([N!, C!, ...O.slice(0, -1)], w, D.at(-1)!, O.at(-1)!, (idx, interior) => {
     const [n, c, ...o] = idx as [Expr, Expr, ...Expr[]];
     const base = k.mul(k.add(k.mul(n, k.i32(C!)), c), k.i32(P));
     let divisor: Expr | undefined;
@@ -156,8 +156,8 @@ function poolKernel(r: Parameters<Parameters<typeof defineKernel>[1]>[0], kind: 
       ...overWindow(w, D, o, (p, _j, inR) => {
         const v = k.load(x, k.add(base, p.reduce((e, pi, a) => k.add(e, k.mul(pi, k.i32(dStr[a]!))), k.i32(0) as Expr)));
         const next = kind === 'max' ? (t === 'f32' ? k.max(k.get(acc), v) : k.select(k.gt(v, k.get(acc)), v, k.get(acc))) : k.add(k.get(acc), v);
-        return [k.set(acc, k.select(inR, next, k.get(acc))), k.set(cnt, k.add(k.get(cnt), inR))];
-      }),
+        return interior ? [k.set(acc, next), k.set(cnt, k.add(k.get(cnt), k.i32(1)))] : [k.set(acc, k.select(inR, next, k.get(acc))), k.set(cnt, k.add(k.get(cnt), inR))];
+      }, interior, w.kernel[w.S - 1]! <= UNROLL_MAX),
       k.store(y, k.flatIndex(idx, [N!, C!, ...O]),
         kind === 'max' ? k.get(acc) : k.div(k.get(acc), k.convert('f32.from_i32_s', divisor ?? k.get(cnt)))),
     ];
