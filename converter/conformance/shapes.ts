@@ -48,7 +48,7 @@ export function checkCase(c: TestCase): CaseResult {
   try {
     inputs = data.inputs.map((t) => decodeTensor(t.proto, c.dir, t.name, { warn: () => {} })).map((d) => d.value ?? hostFromBytes(d.type.dtype, d.type.shape, d.source!.read().slice()));
   } catch (e) {
-    return { case: c, status: 'unsupported', category: 'dtype', reason: `test input: ${(e as Error).message}` };
+    return { case: c, status: 'unsupported', category: 'dtype', reason: `a test input is not a plain tensor (a sequence or optional value): ${(e as Error).message}` };
   }
   try {
     const { graph: g, frozen } = importCase(c, inputs);
