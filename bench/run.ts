@@ -10,6 +10,7 @@ import { benchConvertLarge } from './convert-large.ts';
 import { benchRunVsOrt } from './run-vs-ort.ts';
 import { benchCompile } from './compile.ts';
 import { benchThreads } from './threads.ts';
+import { benchMerkle } from './merkle.ts';
 
 export interface BenchResult {
   name: string;
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   'run-vs-ort': benchRunVsOrt,
   compile: benchCompile,
   threads: benchThreads,
+  merkle: benchMerkle,
 };
 
 const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConverterCommands, converterErrorExit } from '../converter/cli.ts';
 import { registerCompilerCommands, compilerErrorExit } from '../compiler/cli.ts';
-import { registerRuntimeCommands, runtimeErrorExit } from '../runtime/cli.ts';
+import { registerRuntimeCommands, registerTraceCommand, runtimeErrorExit } from '../runtime/cli.ts';
 
 const program = new Command('opml')
   .description('OPML: optimistic machine learning. Convert a model, compile it to deterministic kernels,\nrun it, and settle its results on an EVM chain with a two-phase fraud proof.')
@@ -13,6 +13,7 @@ const program = new Command('opml')
 registerConverterCommands(program);
 registerCompilerCommands(program);
 registerRuntimeCommands(program);
+registerTraceCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -82,6 +82,40 @@ export function registerRuntimeCommands(program: Command): void {
     });
 }
 
+export function registerTraceCommand(program: Command): void {
+  program
+    .command('trace')
+    .summary('run a compiled model and print its graph-state roots S_0 … S_n')
+    .description(
+      'Run a compiled bundle natively and print the phase-2 trace of the dispute game: the constant-state\n' +
+        'root, S_0 (constants and inputs) and S_k after each node k, and the commitment of every output\n' +
+        '(docs/commitments.md). Inputs as for opml run.',
+    )
+    .argument('<compiled>', 'compiled bundle directory (model.opmlc)')
+    .argument('<inputs...>', 'input files, in model order or as NAME=FILE')
+    .option('--json', 'print the trace as JSON')
+    .addHelpText('after', '\nExample:\n  opml trace out/fmnist-cnn.opmlc models/fmnist-cnn/samples/input_0.pb')
+    .action(async (dir: string, inputs: string[], o: { json?: boolean }) => {
+      const { traceRun, formatTrace } = await import('./native/trace.ts');
+      const { toHex } = await import('../converter/ir/keccak.ts');
+      const ex = await NativeExecutor.load(dir);
+      const g = ex.graph;
+      const t = traceRun(ex, resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs));
+      if (o.json) {
+        process.stdout.write(JSON.stringify({
+          modelHash: ex.manifest.modelHash,
+          constantState: toHex(t.constantState),
+          states: t.states.map(toHex),
+          outputs: g.outputs.map((id) => ({ name: g.tensors[id]!.name, slot: id, commitment: toHex(t.commitments[id]!) })),
+        }, null, 2) + '\n');
+      } else {
+        process.stdout.write(formatTrace(ex, t) + '\n');
+        for (const id of g.outputs) process.stdout.write(`output ${g.tensors[id]!.name} (slot ${id})  ${toHex(t.commitments[id]!)}\n`);
+      }
+      await ex.close();
+    });
+}
+
 export function runtimeErrorExit(e: unknown): { code: number; message: string } | undefined {
   if (e instanceof RunError || e instanceof TensorFileError) return { code: 2, message: e.message };
   return undefined;

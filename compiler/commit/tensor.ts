@@ -1,0 +1,37 @@
+/**
+ * Tensor commitments (docs/commitments.md): the data root is the Merkle root of the tensor's
+ * little-endian bytes in 32-byte leaves, padded to a power-of-two number of leaves; the commitment binds
+ * the data root, the dtype and the shape in EVM words:
+ *   T = keccak256(dataRoot ‖ u256(dtypeCode) ‖ u256(rank) ‖ u256(d_0) ‖ … ‖ u256(d_{rank−1})).
+ */
+import type { DType } from '../../converter/ir/types.ts';
+import { dtypeCode } from '../../converter/ir/dtype.ts';
+import { keccak256 } from '../../converter/ir/keccak.ts';
+import type { Bytes32 } from './merkle.ts';
+import { leavesOf, merkleRoot } from './merkle.ts';
+
+export function dataRoot(bytes: Uint8Array): Bytes32 {
+  return merkleRoot(leavesOf(bytes));
+}
+
+/** A 32-byte big-endian word of a non-negative safe integer. */
+export function u256(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a word: ${n}`);
+  const w = new Uint8Array(32);
+  new DataView(w.buffer).setBigUint64(24, BigInt(n));
+  return w;
+}
+
+export function tensorCommitment(dtype: DType, shape: readonly number[], root: Uint8Array): Bytes32 {
+  const b = new Uint8Array(32 * (3 + shape.length));
+  b.set(root, 0);
+  b.set(u256(dtypeCode(dtype)), 32);
+  b.set(u256(shape.length), 64);
+  shape.forEach((d, i) => b.set(u256(d), 96 + 32 * i));
+  return keccak256(b) as unknown as Bytes32;
+}
+
+/** Commitment of a tensor given by its dtype, shape and little-endian bytes. */
+export function commitTensor(dtype: DType, shape: readonly number[], bytes: Uint8Array): Bytes32 {
+  return tensorCommitment(dtype, shape, dataRoot(bytes));
+}
