@@ -24,6 +24,6 @@ export async function benchMerkle(): Promise<BenchResult> {
   return {
     name: 'merkle', ok: rate >= 2e6,
     figures: { keccak_per_s: Math.round(rate), root_2p20_leaves_s: +s.toFixed(2), data_root_32MiB_s: +s2.toFixed(2) },
-    note: 'target ≥ 2 M keccak/s per core (OPVM issue); hash-wasm one call at a time',
+    note: 'target ≥ 2 M keccak/s per core (OPVM issue); keccak-f in WebAssembly, one level per call',
   };
 }

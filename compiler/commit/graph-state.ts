@@ -5,7 +5,7 @@
  */
 import type { Bytes32 } from './merkle.ts';
 import { depthFor, ZERO_HASHES } from './merkle.ts';
-import { keccak256 } from '../../converter/ir/keccak.ts';
+import { hashPair } from './keccak-pairs.ts';
 
 export class SlotTree {
   readonly depth: number;
@@ -32,12 +32,9 @@ export class SlotTree {
     this.levels[0]!.set(slot, value);
     let i = slot;
     for (let h = 0; h < this.depth; h++) {
-      const l = this.node(h, i & ~1), r = this.node(h, i | 1);
-      const b = new Uint8Array(64);
-      b.set(l, 0);
-      b.set(r, 32);
+      const parent = hashPair(this.node(h, i & ~1), this.node(h, i | 1));
       i >>= 1;
-      this.levels[h + 1]!.set(i, keccak256(b));
+      this.levels[h + 1]!.set(i, parent);
     }
   }
 

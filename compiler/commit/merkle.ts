@@ -4,6 +4,7 @@
  * whole missing subtrees are the precomputed zero-subtree hashes Z_h.
  */
 import { keccak256 } from '../../converter/ir/keccak.ts';
+import { hashPair, merkleRootFast } from './keccak-pairs.ts';
 
 export type Bytes32 = Uint8Array & { readonly __bytes32: unique symbol };
 
@@ -11,16 +12,18 @@ export const LEAF_BYTES = 32;
 export const MAX_DEPTH = 64;
 
 function pair(l: Uint8Array, r: Uint8Array): Bytes32 {
-  const b = new Uint8Array(64);
-  b.set(l, 0);
-  b.set(r, 32);
-  return keccak256(b) as unknown as Bytes32;
+  return hashPair(l, r) as Bytes32;
 }
 
 /** Z[h]: the root of an all-zero subtree of height h (Z[0] is the zero leaf). */
 export const ZERO_HASHES: readonly Bytes32[] = (() => {
   const z: Bytes32[] = [new Uint8Array(32) as Bytes32];
-  for (let h = 1; h <= MAX_DEPTH; h++) z.push(pair(z[h - 1]!, z[h - 1]!));
+  for (let h = 1; h <= MAX_DEPTH; h++) {
+    const b = new Uint8Array(64);
+    b.set(z[h - 1]!, 0);
+    b.set(z[h - 1]!, 32);
+    z.push(keccak256(b) as unknown as Bytes32);
+  }
   return z;
 })();
 
@@ -46,13 +49,14 @@ export function leavesOf(bytes: Uint8Array): Bytes32[] {
 /** Root of a depth-`depth` tree whose first leaves are `leaves` and the rest zero. */
 export function merkleRoot(leaves: readonly Uint8Array[], depth = depthFor(leaves.length)): Bytes32 {
   if (leaves.length > 2 ** depth) throw new RangeError(`${leaves.length} leaves do not fit a tree of depth ${depth}`);
-  let level: Uint8Array[] = [...leaves];
-  for (let h = 0; h < depth; h++) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(pair(level[i]!, i + 1 < level.length ? level[i + 1]! : ZERO_HASHES[h]!));
-    level = next.length ? next : [ZERO_HASHES[h + 1]!];
-  }
-  return (level[0] ?? ZERO_HASHES[depth]!) as Bytes32;
+  const packed = new Uint8Array(32 * leaves.length);
+  leaves.forEach((l, i) => packed.set(l, 32 * i));
+  return merkleRootFast(packed, depth) as Bytes32;
+}
+
+/** Root of a tree whose leaves are `bytes` cut into 32-byte leaves (length a multiple of 32). */
+export function merkleRootOfBytes(bytes: Uint8Array, depth: number): Bytes32 {
+  return merkleRootFast(bytes, depth) as Bytes32;
 }
 
 /** Sibling hashes from the leaf up to the root (bottom first) for leaf `index`. */

@@ -8,10 +8,14 @@ import type { DType } from '../../converter/ir/types.ts';
 import { dtypeCode } from '../../converter/ir/dtype.ts';
 import { keccak256 } from '../../converter/ir/keccak.ts';
 import type { Bytes32 } from './merkle.ts';
-import { leavesOf, merkleRoot } from './merkle.ts';
+import { depthFor, merkleRootOfBytes } from './merkle.ts';
 
 export function dataRoot(bytes: Uint8Array): Bytes32 {
-  return merkleRoot(leavesOf(bytes));
+  const leaves = Math.max(1, Math.ceil(bytes.length / 32));
+  if (bytes.length === leaves * 32) return merkleRootOfBytes(bytes, depthFor(leaves));
+  const padded = new Uint8Array(leaves * 32);
+  padded.set(bytes);
+  return merkleRootOfBytes(padded, depthFor(leaves));
 }
 
 /** A 32-byte big-endian word of a non-negative safe integer. */
