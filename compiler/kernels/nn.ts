@@ -10,7 +10,7 @@ import type { Expr, Stmt } from '../kernel/ast.ts';
 import { computeType } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 import { defineKernel } from './registry.ts';
-import { outputNest, overWindow, window } from './window.ts';
+import { CONV_MBLOCK, outputNest, overWindow, UNROLL_MAX, window } from './window.ts';
 
 /** Flat offset of a broadcast batch operand from the output batch indices. */
 export function batchOffset(idx: readonly Expr[], dims: readonly number[], outRank: number, matrixSize: number): Expr {
@@ -61,10 +61,6 @@ function batchFlat(idx: readonly Expr[], dims: readonly number[]): Expr {
   return k.flatIndex(idx, dims);
 }
 
-/** Output channels computed together per iteration (sharing each input load). */
-const CONV_MBLOCK = 4;
-/** Kernel offsets on the innermost axis are unrolled up to this size. */
-const UNROLL_MAX = 8;
 
 defineKernel('Conv', (r) => {
   const [tx, tw, tb] = r.inputs as [TensorType, TensorType, TensorType | undefined];

@@ -13,7 +13,7 @@ import { matmulShape } from '../../converter/ir/ops/nn.ts';
 import type { Expr, Stmt } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 import { defineKernel } from './registry.ts';
-import { outputNest, overWindow, window } from './window.ts';
+import { CONV_MBLOCK, outputNest, overWindow, UNROLL_MAX, window } from './window.ts';
 import { batchOffset } from './nn.ts';
 
 const qRange = (d: DType): [number, number] => {
@@ -160,8 +160,6 @@ defineKernel('MatMulInteger', (r) => {
 
 // ---------------------------------------------------------------- ConvInteger (window helpers in window.ts)
 
-const CONV_MBLOCK = 4;
-const UNROLL_MAX = 8;
 
 defineKernel('ConvInteger', (r) => {
   const [tx, tw, txz, twz] = r.inputs as [TensorType, TensorType, TensorType, TensorType];

@@ -7,6 +7,11 @@ import type { Attrs } from '../../converter/ir/types.ts';
 import type { Expr, Stmt } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 
+/** Output channels a convolution computes together per iteration (sharing each input load). */
+export const CONV_MBLOCK = 4;
+/** Kernel offsets on the innermost window axis are unrolled up to this size. */
+export const UNROLL_MAX = 8;
+
 export interface Window {
   S: number;
   kernel: number[];
