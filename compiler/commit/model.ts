@@ -1,0 +1,75 @@
+/**
+ * The model commitment (docs/commitments.md): one record per node (op, OPVM code root, memory-layout
+ * hash, input and output slots with their tensor types), a Merkle root over the records, and the
+ * constant-state root, bound with the graph's input and output slots into one keccak256 word the
+ * contract stores when a model is registered.
+ */
+import type { DType, Graph, TensorId } from '../../converter/ir/types.ts';
+import { dtypeCode } from '../../converter/ir/dtype.ts';
+import { keccak256 } from '../../converter/ir/keccak.ts';
+import type { Bytes32 } from './merkle.ts';
+import { merkleRoot } from './merkle.ts';
+import { commitTensor, u256 } from './tensor.ts';
+import { SlotTree } from './graph-state.ts';
+
+export const MODEL_COMMITMENT_VERSION = 1;
+
+const kc = (b: Uint8Array) => keccak256(b) as unknown as Bytes32;
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** keccak256(u256(dtypeCode) ‖ u256(rank) ‖ u256(d_0) ‖ …): the type part of a tensor commitment. */
+export function typeHash(dtype: DType, shape: readonly number[]): Bytes32 {
+  return kc(concat([u256(dtypeCode(dtype)), u256(shape.length), ...shape.map(u256)]));
+}
+
+/** keccak256(u256(nIn) ‖ (u256(slot) ‖ typeHash)… ‖ u256(nOut) ‖ (u256(slot) ‖ typeHash)…). */
+export function ioHash(g: Graph, inputs: readonly TensorId[], outputs: readonly TensorId[]): Bytes32 {
+  const part = (ids: readonly TensorId[]) => [u256(ids.length), ...ids.flatMap((id) => [u256(id), typeHash(g.tensors[id]!.dtype, g.tensors[id]!.shape)])];
+  return kc(concat([...part(inputs), ...part(outputs)]));
+}
+
+export interface NodeRecordFields {
+  op: string;
+  codeRoot: Uint8Array;
+  layoutHash: Uint8Array;
+  io: Uint8Array;
+}
+
+/** R = keccak256(keccak256(utf8(op)) ‖ codeRoot ‖ layoutHash ‖ ioHash). */
+export function nodeRecord(f: NodeRecordFields): Bytes32 {
+  return kc(concat([keccak256(new TextEncoder().encode(f.op)), f.codeRoot, f.layoutHash, f.io]));
+}
+
+/** The constants-only graph state (inputs and node outputs zero). */
+export function constantStateRoot(g: Graph): Bytes32 {
+  const tree = new SlotTree(g.tensors.length);
+  for (const [id, c] of g.constants) tree.set(id, commitTensor(g.tensors[id]!.dtype, g.tensors[id]!.shape, c.read()));
+  return tree.root();
+}
+
+export interface ModelCommitment {
+  commitment: Bytes32;
+  recordsRoot: Bytes32;
+  records: Bytes32[];
+  constantState: Bytes32;
+  io: Bytes32;
+}
+
+/**
+ * M = keccak256(u256(version) ‖ recordsRoot ‖ u256(nodes) ‖ constantState ‖ u256(slots) ‖ ioHash(graph inputs,
+ * graph outputs)); recordsRoot is the Merkle root over the node records (node k, 1-based, at leaf k − 1).
+ */
+export function modelCommitment(g: Graph, nodes: readonly { codeRoot: Uint8Array; layoutHash: Uint8Array }[], constantState = constantStateRoot(g)): ModelCommitment {
+  if (nodes.length !== g.nodes.length) throw new RangeError(`${nodes.length} compiled nodes for ${g.nodes.length} graph nodes`);
+  const records = g.nodes.map((n, i) => nodeRecord({ op: n.op, codeRoot: nodes[i]!.codeRoot, layoutHash: nodes[i]!.layoutHash, io: ioHash(g, n.inputs, n.outputs) }));
+  const recordsRoot = merkleRoot(records.length ? records : [new Uint8Array(32)]);
+  const io = ioHash(g, g.inputs, g.outputs);
+  const commitment = kc(concat([u256(MODEL_COMMITMENT_VERSION), recordsRoot, u256(g.nodes.length), constantState, u256(g.tensors.length), io]));
+  return { commitment, recordsRoot, records, constantState, io };
+}
