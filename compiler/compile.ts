@@ -17,8 +17,12 @@ import type { ArenaLayout } from './arena.ts';
 import { planArena } from './arena.ts';
 import { kernelGenerator } from './kernels/registry.ts';
 import './kernels/index.ts';
-import type { CompiledManifest, CompiledNode } from './format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_DIR, MANIFEST_FILE } from './format.ts';
+import type { CompiledManifest, CompiledModelCommitment, CompiledNode, CompiledVmNode } from './format.ts';
+import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_DIR, MANIFEST_FILE, OPVM_DIR } from './format.ts';
+import { compileNodeVm } from './opvm/compile-node.ts';
+import { modelCommitment } from './commit/model.ts';
+import { LowerError } from './opvm/lower.ts';
+import { LayoutError } from './opvm/layout.ts';
 import { dtypeSize } from '../converter/ir/dtype.ts';
 
 export { CompileError };
@@ -53,16 +57,21 @@ function scratchBytes(k: Kernel): number {
 
 export interface CompileOptions {
   onProgress?: (done: number, total: number) => void;
+  /** Also lower every kernel to OPVM code and compute the model commitment (default true). */
+  vm?: boolean;
 }
 
 export interface CompiledKernel {
   node: CompiledNode;
   wasm: Uint8Array;
+  /** OPVM code (32 bytes per instruction) when compiled with vm. */
+  opvm?: Uint8Array;
 }
 
 export interface CompiledGraph {
   arena: ArenaLayout;
   kernels: CompiledKernel[];
+  model?: CompiledModelCommitment;
 }
 
 /** Compile every node of a graph in memory. Throws CompileError listing every op without a kernel. */
@@ -88,13 +97,42 @@ export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}
     const wasm = buildKernelModule(k, nodeLayout(n, k, arena), { simd: true, memoryPages: arena.pages, shared: true });
     opts.onProgress?.(i + 1, g.nodes.length);
     const file = `${KERNEL_DIR}/${String(i).padStart(4, '0')}.wasm`;
+    let vm: { node: CompiledVmNode; code: Uint8Array } | undefined;
+    if (opts.vm !== false) vm = compileVm(k, n, i);
     const node: CompiledNode = {
       index: i, op: n.op, name: n.name, native: file, nativeHash: toHex(keccak256(wasm)),
       splitExtent: splitExtent(k) ?? null, work: estimateWork(k), compileMs: +(performance.now() - t0).toFixed(2),
+      ...(vm ? { vm: vm.node } : {}),
     };
-    return { node, wasm };
+    return { node, wasm, ...(vm ? { opvm: vm.code } : {}) };
   });
-  return { arena, kernels: compiled };
+  if (opts.vm === false) return { arena, kernels: compiled };
+  const mc = modelCommitment(g, compiled.map((c) => ({ codeRoot: hexBytes(c.node.vm!.codeRoot), layoutHash: hexBytes(c.node.vm!.layoutHash) })));
+  compiled.forEach((c, i) => { c.node.vm!.record = toHex(mc.records[i]!); });
+  return {
+    arena, kernels: compiled,
+    model: { commitment: toHex(mc.commitment), recordsRoot: toHex(mc.recordsRoot), constantState: toHex(mc.constantState), io: toHex(mc.io) },
+  };
+}
+
+const hexBytes = (h: string) => Uint8Array.from(Buffer.from(h.slice(2), 'hex'));
+
+function compileVm(k: Kernel, n: Node, i: number): { node: CompiledVmNode; code: Uint8Array } {
+  try {
+    const p = compileNodeVm(k);
+    return {
+      code: p.code,
+      node: {
+        code: `${OPVM_DIR}/${String(i).padStart(4, '0')}.opvm`, codeRoot: toHex(p.codeRoot), insns: p.insns, codeBase: p.codeBase,
+        registers: p.registers, spillSlots: p.spillSlots, layoutHash: toHex(p.layout.layoutHash),
+        regions: p.layout.regions.map((r) => ({ kind: r.kind, index: r.index, height: r.height, address: r.address, bytes: r.bytes })),
+        record: '',
+      },
+    };
+  } catch (e) {
+    if (e instanceof LowerError || e instanceof LayoutError) throw new CompileError(`node '${n.name}' (${n.op}): OPVM: ${e.message}`);
+    throw e;
+  }
 }
 
 export function compileBundle(bundleDir: string, outDir: string, opts: CompileOptions = {}): CompiledManifest {
@@ -106,13 +144,18 @@ export function compileBundle(bundleDir: string, outDir: string, opts: CompileOp
   }
   const tmp = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
   fs.mkdirSync(path.join(tmp, KERNEL_DIR), { recursive: true });
+  fs.mkdirSync(path.join(tmp, OPVM_DIR), { recursive: true });
   try {
-    for (const k of c.kernels) fs.writeFileSync(path.join(tmp, k.node.native), k.wasm);
+    for (const k of c.kernels) {
+      fs.writeFileSync(path.join(tmp, k.node.native), k.wasm);
+      if (k.opvm) fs.writeFileSync(path.join(tmp, k.node.vm!.code), k.opvm);
+    }
     fs.copyFileSync(path.join(bundleDir, GRAPH_FILE), path.join(tmp, GRAPH_FILE));
     fs.copyFileSync(path.join(bundleDir, WEIGHTS_FILE), path.join(tmp, WEIGHTS_FILE));
     const manifest: CompiledManifest = {
       format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: b.modelHash, compiler: 'opml 0.1.0',
       arena: { ...c.arena, offsets: [...c.arena.offsets] }, nodes: c.kernels.map((k) => k.node),
+      ...(c.model ? { model: c.model } : {}),
     };
     fs.writeFileSync(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
     if (fs.existsSync(dir)) {

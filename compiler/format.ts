@@ -1,9 +1,11 @@
 /**
- * Compiled bundle on disk (docs/compiled-bundle.md): the graph bundle's files plus one native kernel
- * per node and a manifest with the arena layout and every kernel's hash.
+ * Compiled bundle on disk (docs/kernels.md): the graph bundle's files plus, per node, one native kernel
+ * and one OPVM program, and a manifest with the arena layout, every kernel's hash, each OPVM program's
+ * memory layout and code root, and the model commitment.
  */
 export const COMPILED_FORMAT = 'opml-compiled';
-export const COMPILED_VERSION = 2;
+export const COMPILED_VERSION = 3;
+export const OPVM_DIR = 'opvm';
 export const MANIFEST_FILE = 'manifest.json';
 export const KERNEL_DIR = 'kernels';
 /** Name of the function every kernel module exports: run(start, end). */
@@ -22,6 +24,40 @@ export interface CompiledNode {
   /** Estimated statement executions (decides whether splitting across threads pays). */
   work: number;
   compileMs: number;
+  /** The node's OPVM program (absent when compiled without --vm, e.g. in native-only conformance runs). */
+  vm?: CompiledVmNode;
+}
+
+export interface CompiledVmRegion {
+  kind: 'code' | 'input' | 'output' | 'scratch';
+  index: number;
+  height: number;
+  address: number;
+  bytes: number;
+}
+
+export interface CompiledVmNode {
+  /** OPVM code file (32 bytes per instruction), relative to the bundle. */
+  code: string;
+  /** Data root of the code (its region root), 0x-hex. */
+  codeRoot: string;
+  insns: number;
+  /** Leaf index of the first instruction (the initial pc). */
+  codeBase: number;
+  registers: number;
+  spillSlots: number;
+  layoutHash: string;
+  /** In address order (docs/opvm.md §7). */
+  regions: CompiledVmRegion[];
+  /** keccak256(record) of docs/commitments.md, 0x-hex. */
+  record: string;
+}
+
+export interface CompiledModelCommitment {
+  commitment: string;
+  recordsRoot: string;
+  constantState: string;
+  io: string;
 }
 
 export interface CompiledManifest {
@@ -32,4 +68,6 @@ export interface CompiledManifest {
   /** Kernels import a shared memory of exactly `pages` pages (so worker threads can share the arena). */
   arena: { offsets: number[]; scratchOffset: number; scratchBytes: number; bytes: number; pages: number };
   nodes: CompiledNode[];
+  /** docs/commitments.md; absent when compiled without OPVM programs. */
+  model?: CompiledModelCommitment;
 }
