@@ -11,6 +11,7 @@ import { benchRunVsOrt } from './run-vs-ort.ts';
 import { benchCompile } from './compile.ts';
 import { benchThreads } from './threads.ts';
 import { benchMerkle } from './merkle.ts';
+import { benchOpvm } from './opvm.ts';
 
 export interface BenchResult {
   name: string;
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   compile: benchCompile,
   threads: benchThreads,
   merkle: benchMerkle,
+  opvm: benchOpvm,
 };
 
 const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -49,7 +49,8 @@ export function registerRuntimeCommands(program: Command): void {
     .command('run')
     .summary('run a compiled model on inputs')
     .description(
-      'Run a compiled bundle (from opml compile) with the native executor. Inputs are ONNX TensorProto\n' +
+      'Run a compiled bundle (from opml compile) with the native executor, or with --engine vm in the OPVM\n' +
+        'interpreter (the machine the dispute game re-executes: slow, same bytes). Inputs are ONNX TensorProto\n' +
         '(.pb), NumPy (.npy) or JSON files, given in the model\'s input order or as NAME=FILE. With --out\n' +
         'the outputs are written as DIR/output_0.pb, output_1.pb … (the ONNX test-data layout); without it a\n' +
         'summary is printed (shapes, top-5 for vectors such as classifier logits).',
@@ -57,13 +58,18 @@ export function registerRuntimeCommands(program: Command): void {
     .argument('<compiled>', 'compiled bundle directory (model.opmlc)')
     .argument('<inputs...>', 'input files, in model order or as NAME=FILE')
     .option('--out <dir>', 'write outputs as TensorProto files into DIR')
+    .option('--engine <engine>', 'native (fast, WebAssembly) or vm (the OPVM interpreter; prints step counts)', (v) => {
+      if (v !== 'native' && v !== 'vm') throw new InvalidArgumentError('expected native or vm');
+      return v;
+    }, 'native')
     .option('--threads <n>', 'worker threads for large kernels (results are identical for any n)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected an integer from 1 to 64');
       return n;
     }, Math.min(4, os.availableParallelism()))
-    .addHelpText('after', '\nExample:\n  opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb\n  opml run out/mlp.opmlc image=models/fmnist-mlp/samples/input_0.pb --out /tmp/result')
-    .action(async (dir: string, inputs: string[], o: { out?: string; threads: number }) => {
+    .addHelpText('after', '\nExample:\n  opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb\n  opml run out/mlp.opmlc image=models/fmnist-mlp/samples/input_0.pb --out /tmp/result\n  opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb --engine vm')
+    .action(async (dir: string, inputs: string[], o: { out?: string; threads: number; engine: 'native' | 'vm' }) => {
+      if (o.engine === 'vm') return runVm(dir, inputs, o.out);
       const ex = await NativeExecutor.load(dir, { threads: o.threads });
       const g = ex.graph;
       const ins = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs);
@@ -80,6 +86,32 @@ export function registerRuntimeCommands(program: Command): void {
       }
       await ex.close();
     });
+}
+
+async function runVm(dir: string, inputs: string[], out: string | undefined): Promise<void> {
+  const { VmExecutor } = await import('./opvm/vm-executor.ts');
+  const ex = VmExecutor.load(dir);
+  const g = ex.graph;
+  const ins = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs);
+  const t0 = performance.now();
+  const tty = process.stderr.isTTY;
+  const { outputs, stats } = ex.run(ins, {
+    onNode: (s, total) => {
+      const n = g.nodes[s.index - 1]!;
+      const line = `node ${s.index}/${total} ${n.op} '${n.name}': ${s.steps.toLocaleString('en')} steps, ${s.ms.toFixed(0)} ms`;
+      if (tty) process.stderr.write(`\r\x1b[K${line}`);
+      else process.stderr.write(line + '\n');
+    },
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  const ms = performance.now() - t0;
+  const steps = stats.reduce((a, s) => a + s.steps, 0);
+  if (out) {
+    fs.mkdirSync(out, { recursive: true });
+    outputs.forEach((t, i) => writeTensorPb(path.join(out, `output_${i}.pb`), g.tensors[g.outputs[i]!]!.name, t));
+    process.stdout.write(`wrote ${outputs.length} output${outputs.length > 1 ? 's' : ''} to ${out}\n`);
+  } else outputs.forEach((t, i) => process.stdout.write(summary(g.tensors[g.outputs[i]!]!.name, t) + '\n'));
+  process.stdout.write(`(OPVM: ${steps.toLocaleString('en')} steps over ${stats.length} nodes in ${(ms / 1000).toFixed(2)} s, ${(steps / ms / 1000).toFixed(1)} M steps/s)\n`);
 }
 
 export function registerTraceCommand(program: Command): void {

@@ -1,7 +1,8 @@
 /**
  * End-to-end conformance over the ONNX backend test data: convert → compile → run natively, outputs
  * compared with the shipped expected outputs at ONNX's default tolerance (rtol 1e-3, atol 1e-7;
- * integers and booleans exactly; NaN matches NaN).
+ * integers and booleans exactly; NaN matches NaN). With `vm`, every node is also run in the OPVM
+ * interpreter and each of its outputs must equal the native engine's byte for byte.
  */
 import path from 'node:path';
 import { importCase } from '../../converter/conformance/import-case.ts';
@@ -14,6 +15,8 @@ import { compileGraph, CompileError } from '../../compiler/compile.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { NativeExecutor } from '../native/executor.ts';
+import { VmExecutor } from '../opvm/vm-executor.ts';
+import type { TensorId } from '../../converter/ir/types.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import fs from 'node:fs';
 
@@ -50,7 +53,12 @@ export function compareTensors(got: HostTensor, want: HostTensor): string | unde
   return undefined;
 }
 
-export async function runCase(c: TestCase): Promise<E2EResult> {
+export interface E2EOptions {
+  /** Also run every node in the OPVM and require its outputs to equal the native ones byte for byte. */
+  vm?: boolean;
+}
+
+export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2EResult> {
   const setDir = path.join(c.dir, 'test_data_set_0');
   const files = fs.existsSync(setDir) ? fs.readdirSync(setDir) : [];
   const byIndex = (prefix: string) => files.filter((f) => f.startsWith(prefix)).sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3)));
@@ -69,7 +77,7 @@ export async function runCase(c: TestCase): Promise<E2EResult> {
     return { case: c, status: 'error', category: 'convert-crash', reason: String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' ') };
   }
   try {
-    const compiled = compileGraph(graph, c.model);
+    const compiled = compileGraph(graph, c.model, { vm: !!opts.vm });
     const manifest: CompiledManifest = {
       format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'conformance',
       arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node),
@@ -80,6 +88,18 @@ export async function runCase(c: TestCase): Promise<E2EResult> {
       const why = outs[i] ? compareTensors(outs[i]!, expected[i]!) : 'missing output';
       if (why) return { case: c, status: 'fail', category: 'values', reason: `output ${i}: ${why}` };
     }
+    if (opts.vm) {
+      const vm = VmExecutor.create(graph, manifest, compiled.kernels.map((k) => k.opvm!)).run(runtimeInputs);
+      for (const n of graph.nodes) {
+        for (const o of n.outputs) {
+          const a = ex.tensor(o as TensorId), b = vm.values.get(o as TensorId)!;
+          if (Buffer.compare(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), Buffer.from(b)) !== 0) {
+            return { case: c, status: 'fail', category: 'vm', reason: `node '${n.name}' (${n.op}) output ${g(graph, o)}: OPVM bytes differ from native` };
+          }
+        }
+      }
+    }
+    await ex.close();
     return { case: c, status: 'pass', frozen };
   } catch (e) {
     if (e instanceof CompileError) return { case: c, status: 'unsupported', category: 'compile', reason: e.describe() };
@@ -87,10 +107,12 @@ export async function runCase(c: TestCase): Promise<E2EResult> {
   }
 }
 
-export async function runE2E(filter?: (c: TestCase) => boolean): Promise<{ total: number; passed: number; results: E2EResult[] }> {
+const g = (graph: { tensors: readonly { name: string }[] }, id: number) => `'${graph.tensors[id]!.name}'`;
+
+export async function runE2E(filter?: (c: TestCase) => boolean, opts: E2EOptions = {}): Promise<{ total: number; passed: number; results: E2EResult[] }> {
   const cases = listCases().filter((c) => !filter || filter(c));
   const results: E2EResult[] = [];
-  for (const c of cases) results.push(await runCase(c));
+  for (const c of cases) results.push(await runCase(c, opts));
   return { total: cases.length, passed: results.filter((r) => r.status === 'pass').length, results };
 }
 
@@ -114,7 +136,7 @@ if (process.argv[1]?.endsWith('e2e.ts')) {
   const args = process.argv.slice(2);
   const fi = args.indexOf('--filter');
   const re = fi >= 0 ? new RegExp(args[fi + 1]!) : undefined;
-  const r = await runE2E(re ? (c) => re.test(`${c.suite}/${c.name}`) : undefined);
+  const r = await runE2E(re ? (c) => re.test(`${c.suite}/${c.name}`) : undefined, { vm: args.includes('--vm') });
   process.stdout.write(formatE2E(r, args.includes('-v')) + '\n');
   if (args.includes('--failures')) for (const x of r.results) if (x.status === 'fail' || x.status === 'error') process.stdout.write(`${x.case.suite}/${x.case.name}: ${x.category}: ${x.reason}\n`);
 }

@@ -1,0 +1,39 @@
+/**
+ * A node's initial OPVM memory image (docs/opvm.md §7): its code and input tensors at their region
+ * addresses, outputs and scratch zero; and reading its outputs back after the run.
+ */
+import type { Graph, Node } from '../../converter/ir/types.ts';
+import { numel } from '../../converter/ir/types.ts';
+import { dtypeSize } from '../../converter/ir/dtype.ts';
+import type { CompiledVmNode, CompiledVmRegion } from '../../compiler/format.ts';
+import { VmMemory } from './memory.ts';
+import type { NodeImage } from './tracer.ts';
+
+function region(vm: CompiledVmNode, kind: CompiledVmRegion['kind'], index: number): CompiledVmRegion {
+  const r = vm.regions.find((x) => x.kind === kind && x.index === index);
+  if (!r) throw new RangeError(`OPVM layout has no ${kind} region ${index}`);
+  return r;
+}
+
+/** The node's memory image; `value(tensorId)` gives each input's little-endian bytes. */
+export function nodeImage(g: Graph, n: Node, vm: CompiledVmNode, code: Uint8Array, value: (id: number) => Uint8Array): NodeImage {
+  const total = vm.regions.reduce((a, r) => Math.max(a, r.address + 32 * 2 ** r.height), 32);
+  const mem = VmMemory.create(total);
+  mem.write(region(vm, 'code', 0).address, code);
+  n.inputs.forEach((id, i) => {
+    const bytes = value(id);
+    const t = g.tensors[id]!;
+    const want = numel(t.shape) * dtypeSize(t.dtype);
+    if (bytes.length !== want) throw new RangeError(`input ${i} of node '${n.name}' has ${bytes.length} bytes, expected ${want}`);
+    if (bytes.length) mem.write(region(vm, 'input', i).address, bytes);
+  });
+  return { mem, pc: vm.codeBase, code: { first: vm.codeBase, count: vm.insns } };
+}
+
+/** Output position i's bytes from a node's final memory. */
+export function readNodeOutput(g: Graph, n: Node, vm: CompiledVmNode, mem: VmMemory, i: number): Uint8Array {
+  const t = g.tensors[n.outputs[i]!]!;
+  return mem.read(region(vm, 'output', i).address, numel(t.shape) * dtypeSize(t.dtype));
+}
+
+export { region as vmRegion };

@@ -1,0 +1,87 @@
+/**
+ * Whole-model execution in the OPVM interpreter (`opml run --engine vm`): every node runs from its own
+ * memory image (code, inputs; docs/opvm.md §7) to HALT, and its outputs feed the next nodes. Slow, but it
+ * is the machine the dispute game re-executes, so its outputs must equal the native engine's byte for byte.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Graph, TensorId } from '../../converter/ir/types.ts';
+import { formatShape, numel, shapeEquals } from '../../converter/ir/types.ts';
+import type { HostTensor } from '../../converter/ir/host-tensor.ts';
+import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
+import { readBundle } from '../../converter/bundle/read.ts';
+import { dtypeSize } from '../../converter/ir/dtype.ts';
+import type { CompiledManifest } from '../../compiler/format.ts';
+import { STATUS_NAMES } from '../../compiler/opvm/isa.ts';
+import { readManifest, RunError } from '../native/executor.ts';
+import { Interpreter } from './interpreter.ts';
+import { nodeImage, readNodeOutput } from './node-image.ts';
+
+/** Per-node cap on interpreted steps (docs/opvm.md §8 caps the game at 2^48; this machine cannot go near). */
+export const VM_STEP_LIMIT = 2 ** 40;
+
+export interface VmNodeStats {
+  index: number;
+  steps: number;
+  ms: number;
+}
+
+export interface VmRunOptions {
+  onNode?: (s: VmNodeStats, total: number) => void;
+}
+
+export class VmExecutor {
+  private constructor(readonly graph: Graph, readonly manifest: CompiledManifest, private readonly codes: readonly Uint8Array[]) {}
+
+  static load(dir: string): VmExecutor {
+    const manifest = readManifest(dir);
+    const { graph, modelHash } = readBundle(dir);
+    if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
+    const missing = manifest.nodes.filter((n) => !n.vm);
+    if (missing.length) throw new RunError(`${dir} has no OPVM programs (compiled without them); run 'opml compile' again`);
+    return new VmExecutor(graph, manifest, manifest.nodes.map((n) => new Uint8Array(fs.readFileSync(path.join(dir, n.vm!.code)))));
+  }
+
+  static create(graph: Graph, manifest: CompiledManifest, codes: readonly Uint8Array[]): VmExecutor {
+    return new VmExecutor(graph, manifest, codes);
+  }
+
+  /** Run the model; returns the outputs, every tensor's bytes and each node's step count. */
+  run(inputs: readonly HostTensor[], opts: VmRunOptions = {}): { outputs: HostTensor[]; values: Map<TensorId, Uint8Array>; stats: VmNodeStats[] } {
+    const g = this.graph;
+    if (inputs.length !== g.inputs.length) throw new RunError(`the model takes ${g.inputs.length} inputs, got ${inputs.length}`);
+    const values = new Map<TensorId, Uint8Array>();
+    inputs.forEach((t, i) => {
+      const want = g.tensors[g.inputs[i]!]!;
+      if (t.dtype !== want.dtype || !shapeEquals(t.shape, want.shape)) throw new RunError(`input '${want.name}' must be ${want.dtype}${formatShape(want.shape)}, got ${t.dtype}${formatShape(t.shape)}`);
+      values.set(g.inputs[i]!, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice());
+    });
+    const value = (id: number) => {
+      const v = values.get(id as TensorId) ?? g.constants.get(id as TensorId)?.read();
+      if (!v) throw new RunError(`tensor ${id} has no value yet`);
+      return v;
+    };
+    const stats: VmNodeStats[] = [];
+    g.nodes.forEach((n, k) => {
+      const vm = this.manifest.nodes[k]!.vm!;
+      const t0 = performance.now();
+      const image = nodeImage(g, n, vm, this.codes[k]!, value);
+      const it = new Interpreter(image.mem, { pc: image.pc, code: image.code });
+      while (it.status === 0 && it.steps < VM_STEP_LIMIT) it.run(1 << 24);
+      if (it.status !== 1) {
+        throw new RunError(`node ${k + 1} '${n.name}' (${n.op}): the OPVM stopped with status ${STATUS_NAMES[it.status] ?? it.status} at pc ${it.pc} after ${it.steps} steps`);
+      }
+      n.outputs.forEach((o, i) => values.set(o, readNodeOutput(g, n, vm, it.mem, i)));
+      const s = { index: k + 1, steps: it.steps, ms: performance.now() - t0 };
+      stats.push(s);
+      opts.onNode?.(s, g.nodes.length);
+    });
+    const outputs = g.outputs.map((o) => {
+      const t = g.tensors[o]!;
+      const b = value(o);
+      if (b.length !== numel(t.shape) * dtypeSize(t.dtype)) throw new RunError(`output ${t.name}: wrong size`);
+      return hostFromBytes(t.dtype, t.shape, b.slice());
+    });
+    return { outputs, values, stats };
+  }
+}
