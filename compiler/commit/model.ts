@@ -5,11 +5,12 @@
  * contract stores when a model is registered.
  */
 import type { DType, Graph, TensorId } from '../../converter/ir/types.ts';
-import { dtypeCode } from '../../converter/ir/dtype.ts';
 import { keccak256 } from '../../converter/ir/keccak.ts';
 import type { Bytes32 } from './merkle.ts';
 import { merkleRoot } from './merkle.ts';
-import { commitTensor, u256 } from './tensor.ts';
+import { commitTensor, typeHash, u256 } from './tensor.ts';
+
+export { typeHash };
 import { SlotTree } from './graph-state.ts';
 
 export const MODEL_COMMITMENT_VERSION = 1;
@@ -21,11 +22,6 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
-}
-
-/** keccak256(u256(dtypeCode) ‖ u256(rank) ‖ u256(d_0) ‖ …): the type part of a tensor commitment. */
-export function typeHash(dtype: DType, shape: readonly number[]): Bytes32 {
-  return kc(concat([u256(dtypeCode(dtype)), u256(shape.length), ...shape.map(u256)]));
 }
 
 /** keccak256(u256(nIn) ‖ (u256(slot) ‖ typeHash)… ‖ u256(nOut) ‖ (u256(slot) ‖ typeHash)…). */

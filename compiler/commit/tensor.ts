@@ -1,8 +1,9 @@
 /**
  * Tensor commitments (docs/commitments.md): the data root is the Merkle root of the tensor's
- * little-endian bytes in 32-byte leaves, padded to a power-of-two number of leaves; the commitment binds
- * the data root, the dtype and the shape in EVM words:
- *   T = keccak256(dataRoot ‖ u256(dtypeCode) ‖ u256(rank) ‖ u256(d_0) ‖ … ‖ u256(d_{rank−1})).
+ * little-endian bytes in 32-byte leaves, padded to a power-of-two number of leaves; the type hash binds
+ * the dtype and the shape in EVM words, and the commitment binds both:
+ *   typeHash = keccak256(u256(dtypeCode) ‖ u256(rank) ‖ u256(d_0) ‖ … ‖ u256(d_{rank−1}))
+ *   T = keccak256(dataRoot ‖ typeHash).
  */
 import type { DType } from '../../converter/ir/types.ts';
 import { dtypeCode } from '../../converter/ir/dtype.ts';
@@ -26,12 +27,20 @@ export function u256(n: number): Uint8Array {
   return w;
 }
 
+/** keccak256(u256(dtypeCode) ‖ u256(rank) ‖ u256(d_0) ‖ …): the type part of a tensor commitment. */
+export function typeHash(dtype: DType, shape: readonly number[]): Bytes32 {
+  const b = new Uint8Array(32 * (2 + shape.length));
+  b.set(u256(dtypeCode(dtype)), 0);
+  b.set(u256(shape.length), 32);
+  shape.forEach((d, i) => b.set(u256(d), 64 + 32 * i));
+  return keccak256(b) as unknown as Bytes32;
+}
+
+/** T = keccak256(dataRoot ‖ typeHash): a verifier that knows a tensor's type hash opens T to its data root. */
 export function tensorCommitment(dtype: DType, shape: readonly number[], root: Uint8Array): Bytes32 {
-  const b = new Uint8Array(32 * (3 + shape.length));
+  const b = new Uint8Array(64);
   b.set(root, 0);
-  b.set(u256(dtypeCode(dtype)), 32);
-  b.set(u256(shape.length), 64);
-  shape.forEach((d, i) => b.set(u256(d), 96 + 32 * i));
+  b.set(typeHash(dtype, shape), 32);
   return keccak256(b) as unknown as Bytes32;
 }
 

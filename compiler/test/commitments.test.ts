@@ -62,7 +62,8 @@ test('tensor commitments bind data, dtype and shape', () => {
   assert.equal(leavesOf(bytes).length, 1);
   assert.equal(toHex(dataRoot(new Uint8Array(0))), '0x' + '00'.repeat(32), 'empty tensor: one zero leaf');
   const t = commitTensor('float32', [2, 3], bytes);
-  const manual = keccak256(new Uint8Array([...dataRoot(bytes), ...u256(1), ...u256(2), ...u256(2), ...u256(3)]));
+  const type = keccak256(new Uint8Array([...u256(1), ...u256(2), ...u256(2), ...u256(3)]));
+  const manual = keccak256(new Uint8Array([...dataRoot(bytes), ...type]));
   assert.equal(toHex(t), toHex(manual));
   assert.notEqual(toHex(commitTensor('float32', [3, 2], bytes)), toHex(t), 'shape');
   assert.notEqual(toHex(commitTensor('int32', [2, 3], bytes)), toHex(t), 'dtype');
