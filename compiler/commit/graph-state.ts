@@ -21,6 +21,12 @@ export class SlotTree {
     return this.levels[h]!.get(i) ?? ZERO_HASHES[h]!;
   }
 
+  clone(): SlotTree {
+    const t = new SlotTree(this.slots);
+    this.levels.forEach((m, h) => { for (const [i, v] of m) t.levels[h]!.set(i, v); });
+    return t;
+  }
+
   get(slot: number): Uint8Array {
     return this.node(0, slot);
   }

@@ -26,9 +26,22 @@ export interface NodeImage {
   code?: { first: number; count: number };
 }
 
+/**
+ * A deliberate fault, for cheating parties in demonstrations and tests: after `step` steps, register
+ * `reg` is XORed with `xor`, so the transition into state `step` is wrong and every later state follows
+ * from the corrupted one.
+ */
+export interface TraceFault {
+  step: number;
+  reg: number;
+  xor: bigint;
+}
+
 export interface TracerOptions {
   /** Initial snapshot interval in steps (default 2^16). */
   snapshotEvery?: number;
+  /** A deliberate fault (never set by honest parties). */
+  fault?: TraceFault;
   /** Snapshots kept before thinning (default: as many as fit 256 MiB of memory copies, 8 … 1024). */
   maxSnapshots?: number;
 }
@@ -57,9 +70,12 @@ export class Tracer {
   private work: Interpreter | null = null;
   private workStep = -1;
   private readonly code: { first: number; count: number } | undefined;
+  private readonly fault: TraceFault | undefined;
 
   constructor(image: NodeImage, opts: TracerOptions = {}) {
     this.code = image.code;
+    this.fault = opts.fault;
+    if (this.fault && !(Number.isSafeInteger(this.fault.step) && this.fault.step >= 1)) throw new RangeError('a fault happens after at least one step');
     this.fwd = new Interpreter(image.mem, { pc: image.pc, code: image.code });
     this.every = Math.max(1, opts.snapshotEvery ?? 1 << 16);
     const dense = image.mem.dense.length;
@@ -106,10 +122,24 @@ export class Tracer {
     const f = this.fwd;
     while (f.status === Status.Running && f.steps < limit) {
       const toSnap = this.every - (f.steps % this.every);
-      f.run(Math.min(toSnap, limit - f.steps));
+      this.advance(f, f.steps, Math.min(f.steps + toSnap, limit));
       if (f.status === Status.Running && f.steps % this.every === 0) this.snapshot();
     }
     return f.steps;
+  }
+
+  /** Run m from step `from` to step `to` (or its end), applying the fault when the run passes it. */
+  private advance(m: Interpreter, from: number, to: number): void {
+    const fault = this.fault;
+    if (fault && from < fault.step && fault.step <= to) {
+      m.run(fault.step - from);
+      if (m.status === Status.Running) {
+        const regs = m.regs();
+        regs[fault.reg] = BigInt.asUintN(64, regs[fault.reg]! ^ fault.xor);
+        m.setRegs(regs);
+      }
+      m.run(to - fault.step);
+    } else m.run(to - from);
   }
 
   /** The working machine positioned at step s (s beyond the end: the final fixed point). */
@@ -119,7 +149,7 @@ export class Tracer {
     const end = this.end;
     if (end !== null && s > end) s = end;
     if (this.work && this.workStep <= s && this.workStep >= this.snapAtOrBefore(s).step) {
-      this.work.run(s - this.workStep);
+      this.advance(this.work, this.workStep, s);
       this.workStep = s;
       return this.work;
     }
@@ -127,7 +157,7 @@ export class Tracer {
     this.restore(snap);
     this.work = new Interpreter(this.workMem, { pc: snap.pc, status: snap.status, code: this.code, dirty: this.dirty });
     this.work.setRawRegs(snap.regs);
-    this.work.run(s - snap.step);
+    this.advance(this.work, snap.step, s);
     this.workStep = s;
     return this.work;
   }
@@ -174,6 +204,12 @@ export class Tracer {
   /** The state after s steps from the initial state (state 0). */
   stateAt(s: number): VmState {
     return this.stateOf(this.machineAt(s));
+  }
+
+  /** Sibling path (bottom first) of memory leaf `leaf` in state s. */
+  memoryProof(s: number, leaf: number): Bytes32[] {
+    this.stateOf(this.machineAt(s));
+    return this.tree.proof(leaf);
   }
 
   /** Proof of the transition from state s to state s + 1 (docs/opvm.md §5). */

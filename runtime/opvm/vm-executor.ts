@@ -15,6 +15,8 @@ import type { CompiledManifest } from '../../compiler/format.ts';
 import { STATUS_NAMES } from '../../compiler/opvm/isa.ts';
 import { readManifest, RunError } from '../native/executor.ts';
 import { Interpreter } from './interpreter.ts';
+import type { TraceFault } from './tracer.ts';
+import { Tracer } from './tracer.ts';
 import { nodeImage, readNodeOutput } from './node-image.ts';
 
 /** Per-node cap on interpreted steps (docs/opvm.md §8 caps the game at 2^48; this machine cannot go near). */
@@ -28,6 +30,10 @@ export interface VmNodeStats {
 
 export interface VmRunOptions {
   onNode?: (s: VmNodeStats, total: number) => void;
+  /** Deliberate faults by node index (0-based), for cheating parties in demonstrations and tests. */
+  faults?: ReadonlyMap<number, TraceFault>;
+  /** Replace a node's output bytes after it ran (cheating parties in demonstrations and tests). */
+  alterOutputs?: (k: number, outputs: Uint8Array[]) => Uint8Array[];
 }
 
 export class VmExecutor {
@@ -66,13 +72,26 @@ export class VmExecutor {
       const vm = this.manifest.nodes[k]!.vm!;
       const t0 = performance.now();
       const image = nodeImage(g, n, vm, this.codes[k]!, value);
-      const it = new Interpreter(image.mem, { pc: image.pc, code: image.code });
-      while (it.status === 0 && it.steps < VM_STEP_LIMIT) it.run(1 << 24);
-      if (it.status !== 1) {
-        throw new RunError(`node ${k + 1} '${n.name}' (${n.op}): the OPVM stopped with status ${STATUS_NAMES[it.status] ?? it.status} at pc ${it.pc} after ${it.steps} steps`);
+      const fault = opts.faults?.get(k);
+      let status: number, steps: number, pc: number, mem = image.mem;
+      if (fault) {
+        const t = new Tracer(image, { fault });
+        steps = t.runToEnd(VM_STEP_LIMIT);
+        status = t.finalStatus;
+        pc = t.stateAt(steps).pc;
+        mem = t.finalMemory;
+      } else {
+        const it = new Interpreter(image.mem, { pc: image.pc, code: image.code });
+        while (it.status === 0 && it.steps < VM_STEP_LIMIT) it.run(1 << 24);
+        ({ status, steps, pc } = it);
       }
-      n.outputs.forEach((o, i) => values.set(o, readNodeOutput(g, n, vm, it.mem, i)));
-      const s = { index: k + 1, steps: it.steps, ms: performance.now() - t0 };
+      if (status !== 1) {
+        throw new RunError(`node ${k + 1} '${n.name}' (${n.op}): the OPVM stopped with status ${STATUS_NAMES[status] ?? status} at pc ${pc} after ${steps} steps`);
+      }
+      let outs = n.outputs.map((_, i) => readNodeOutput(g, n, vm, mem, i));
+      if (opts.alterOutputs) outs = opts.alterOutputs(k, outs);
+      n.outputs.forEach((o, i) => values.set(o, outs[i]!));
+      const s = { index: k + 1, steps, ms: performance.now() - t0 };
       stats.push(s);
       opts.onNode?.(s, g.nodes.length);
     });
