@@ -83,6 +83,7 @@ export function composeMemoryRoot(regions: readonly { readonly height: number; r
   const heights: number[] = [];
   const hashes: Uint8Array[] = [];
   for (const r of regions) {
+    if (!(Number.isInteger(r.height) && r.height >= 0 && r.height <= MEM_DEPTH)) throw new LayoutError(`region height ${r.height} outside 0 … ${MEM_DEPTH}`);
     if (heights.length && r.height > heights[heights.length - 1]!) throw new LayoutError('regions must come in address order with non-increasing heights');
     heights.push(r.height);
     hashes.push(r.root);
@@ -91,6 +92,7 @@ export function composeMemoryRoot(regions: readonly { readonly height: number; r
       const right = hashes.pop()!;
       heights.pop();
       const left = hashes.pop()!;
+      if (h + 1 > MEM_DEPTH) throw new LayoutError('regions exceed the memory');
       heights.push(h + 1);
       hashes.push(hashPair(left, right));
     }

@@ -56,8 +56,12 @@ export function proofFromJson(j: unknown): StepProof {
   const o = j as Record<string, unknown>;
   if (!o || typeof o !== 'object') throw new ProofFormatError('proof: expected an object');
   const header = fromHex(o.header, 'proof.header', HEADER_BYTES);
-  const hasInsn = o.insnLeaf !== null && o.insnLeaf !== undefined;
-  const hasData = o.dataLeaf !== null && o.dataLeaf !== undefined;
+  const present = (x: unknown) => x !== null && x !== undefined;
+  const hasInsn = present(o.insnLeaf);
+  const hasData = present(o.dataLeaf);
+  if (!hasInsn && present(o.insnPath)) throw new ProofFormatError('proof.insnPath without proof.insnLeaf');
+  if (!hasData && present(o.dataPath)) throw new ProofFormatError('proof.dataPath without proof.dataLeaf');
+  if (hasData && !hasInsn) throw new ProofFormatError('proof.dataLeaf without proof.insnLeaf');
   return {
     header,
     insnLeaf: hasInsn ? fromHex(o.insnLeaf, 'proof.insnLeaf', 32) : null,
@@ -76,6 +80,25 @@ export function packProof(p: StepProof): Uint8Array {
   let at = 0;
   for (const x of parts) { out.set(x, at); at += x.length; }
   return out;
+}
+
+/** The parts of a packed proof, told apart by its length (docs/opvm.md §5: 296, 1 160 or 2 024 bytes). */
+export function unpackProof(b: Uint8Array): StepProof {
+  const pathLen = 32 * MEM_DEPTH;
+  const withInsn = HEADER_BYTES + 32 + pathLen;
+  const withData = withInsn + 32 + pathLen;
+  if (b.length !== HEADER_BYTES && b.length !== withInsn && b.length !== withData) {
+    throw new ProofFormatError(`a packed step proof has ${HEADER_BYTES}, ${withInsn} or ${withData} bytes, got ${b.length}`);
+  }
+  const path = (at: number) => Array.from({ length: MEM_DEPTH }, (_, k) => b.slice(at + 32 * k, at + 32 * k + 32));
+  const hasInsn = b.length >= withInsn, hasData = b.length === withData;
+  return {
+    header: b.slice(0, HEADER_BYTES),
+    insnLeaf: hasInsn ? b.slice(HEADER_BYTES, HEADER_BYTES + 32) : null,
+    insnPath: hasInsn ? path(HEADER_BYTES + 32) : null,
+    dataLeaf: hasData ? b.slice(withInsn, withInsn + 32) : null,
+    dataPath: hasData ? path(withInsn + 32) : null,
+  };
 }
 
 export function proofSize(p: StepProof): number {
