@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConverterCommands, converterErrorExit } from '../converter/cli.ts';
 import { registerCompilerCommands, compilerErrorExit } from '../compiler/cli.ts';
 import { registerRuntimeCommands, registerTraceCommand, runtimeErrorExit } from '../runtime/cli.ts';
+import { registerOpvmCommands, opvmErrorExit } from '../runtime/opvm-cli.ts';
 
 const program = new Command('opml')
   .description('OPML: optimistic machine learning. Convert a model, compile it to deterministic kernels,\nrun it, and settle its results on an EVM chain with a two-phase fraud proof.')
@@ -14,12 +15,13 @@ registerConverterCommands(program);
 registerCompilerCommands(program);
 registerRuntimeCommands(program);
 registerTraceCommand(program);
+registerOpvmCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
-  const known = converterErrorExit(e) ?? compilerErrorExit(e) ?? runtimeErrorExit(e);
+  const known = converterErrorExit(e) ?? compilerErrorExit(e) ?? runtimeErrorExit(e) ?? opvmErrorExit(e);
   if (known) {
     process.stderr.write(`error: ${known.message}\n`);
     process.exit(known.code);

@@ -1,0 +1,102 @@
+/** `opml prove-step`, `opml verify-step` and `opml vectors`: the OPVM's proofs and golden vectors on the command line. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { RunError } from './native/executor.ts';
+import { ProofFormatError } from './opvm/proof.ts';
+
+const intArg = (what: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}`);
+  return n;
+};
+
+export function registerOpvmCommands(program: Command): void {
+  program
+    .command('prove-step')
+    .summary('prove one OPVM step of one node (phase 1 of the dispute game)')
+    .description(
+      'Run the model natively to get node K\'s inputs, run node K in the OPVM interpreter, and write the\n' +
+        'proof of step I (the transition from state I to state I+1, counted from the node\'s initial state)\n' +
+        'as JSON: {preState, postState, proof: {header, insnLeaf, insnPath, dataLeaf, dataPath}} with 0x-hex\n' +
+        'strings (docs/opvm.md §5). Nodes are numbered 1 … n as in opml trace. A step at or past the node\'s\n' +
+        'last step proves the halted fixed point.',
+    )
+    .argument('<compiled>', 'compiled bundle directory (model.opmlc)')
+    .requiredOption('--input <files...>', 'input files, in model order or as NAME=FILE')
+    .requiredOption('--node <k>', 'node number, 1 … n', intArg('--node', 1))
+    .requiredOption('--step <i>', 'step index within the node, from 0', intArg('--step', 0))
+    .option('-o, --out <file>', 'write the proof here (default: stdout)')
+    .addHelpText('after', '\nExample:\n  opml prove-step out/cnn.opmlc --input models/fmnist-cnn/samples/input_0.pb --node 3 --step 1000 -o proof.json\n  opml verify-step proof.json')
+    .action(async (dir: string, o: { input: string[]; node: number; step: number; out?: string }) => {
+      const { proveModelStep } = await import('./opvm/prove-model.ts');
+      const t0 = performance.now();
+      const file = await proveModelStep(dir, o.input, o.node, o.step);
+      const text = JSON.stringify(file, null, 1) + '\n';
+      if (o.out) {
+        fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+        fs.writeFileSync(`${o.out}.tmp`, text);
+        fs.renameSync(`${o.out}.tmp`, o.out);
+        process.stderr.write(`node ${o.node} (${file.op}) has ${file.nodeSteps} steps; proof of step ${o.step} written to ${o.out} (${file.proofBytes} bytes packed, ${((performance.now() - t0) / 1000).toFixed(2)} s)\n`);
+      } else process.stdout.write(text);
+    });
+
+  program
+    .command('verify-step')
+    .summary('check a step proof with the TypeScript verifier')
+    .description(
+      'Check a proof written by opml prove-step: the header must hash to preState, the instruction (and data)\n' +
+        'leaf must lie under its memory root, and executing the instruction must give postState. Exits 0 when\n' +
+        'the proof holds, 1 when it does not, 2 when the file is unreadable.',
+    )
+    .argument('<proof>', 'proof JSON file')
+    .addHelpText('after', '\nExample:\n  opml verify-step proof.json')
+    .action(async (file: string) => {
+      const { checkProofFile } = await import('./opvm/prove-model.ts');
+      if (!fs.existsSync(file)) throw new RunError(`${file}: no such file`);
+      let json: unknown;
+      try {
+        json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new ProofFormatError(`${file}: not JSON (${(e as Error).message})`);
+      }
+      const r = checkProofFile(json);
+      if (r.ok) process.stdout.write(`ok: ${r.message}\n`);
+      else {
+        process.stdout.write(`FAILED: ${r.message}\n`);
+        process.exitCode = 1;
+      }
+    });
+
+  program
+    .command('vectors')
+    .summary('regenerate the golden vectors in test-vectors/')
+    .description(
+      'Generate the golden vectors that TypeScript and Solidity must both reproduce: OPVM step vectors for\n' +
+        'every opcode with its edge cases, Merkle proofs, node initial-root composition, and whole-model traces\n' +
+        'of the bundled models. With --check nothing is written and the command fails when a committed file\n' +
+        'differs from what this code generates.',
+    )
+    .option('--out <dir>', 'output directory', 'test-vectors')
+    .option('--check', 'compare with the committed files instead of writing')
+    .option('--models <names...>', 'only these bundled models')
+    .action(async (o: { out: string; check?: boolean; models?: string[] }) => {
+      const { generateVectors, writeVectors, driftedVectors } = await import('./vectors/generate.ts');
+      const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+      const files = await generateVectors(root, { models: o.models, onProgress: (w) => process.stderr.write(`generating ${w} …\n`) });
+      if (o.check) {
+        const drift = driftedVectors(o.out, files);
+        if (drift.length) throw new RunError(`golden vectors drifted from the code: ${drift.join(', ')}; run 'opml vectors' and review the diff`);
+        process.stdout.write(`${files.length} vector files match\n`);
+      } else {
+        const changed = writeVectors(o.out, files);
+        process.stdout.write(`${files.length} vector files in ${o.out}; ${changed.length ? `changed: ${changed.join(', ')}` : 'none changed'}\n`);
+      }
+    });
+}
+
+export function opvmErrorExit(e: unknown): { code: number; message: string } | undefined {
+  if (e instanceof ProofFormatError) return { code: 2, message: e.message };
+  return undefined;
+}
