@@ -4,6 +4,8 @@ import { registerConverterCommands, converterErrorExit } from '../converter/cli.
 import { registerCompilerCommands, compilerErrorExit } from '../compiler/cli.ts';
 import { registerRuntimeCommands, registerTraceCommand, runtimeErrorExit } from '../runtime/cli.ts';
 import { registerOpvmCommands, opvmErrorExit } from '../runtime/opvm-cli.ts';
+import { registerGameCommands, gameErrorExit } from '../runtime/game/cli.ts';
+import { registerContractCommands } from '../contracts/ts/cli.ts';
 
 const program = new Command('opml')
   .description('OPML: optimistic machine learning. Convert a model, compile it to deterministic kernels,\nrun it, and settle its results on an EVM chain with a two-phase fraud proof.')
@@ -16,12 +18,14 @@ registerCompilerCommands(program);
 registerRuntimeCommands(program);
 registerTraceCommand(program);
 registerOpvmCommands(program);
+registerContractCommands(program);
+registerGameCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
-  const known = converterErrorExit(e) ?? compilerErrorExit(e) ?? runtimeErrorExit(e) ?? opvmErrorExit(e);
+  const known = converterErrorExit(e) ?? compilerErrorExit(e) ?? runtimeErrorExit(e) ?? opvmErrorExit(e) ?? gameErrorExit(e);
   if (known) {
     process.stderr.write(`error: ${known.message}\n`);
     process.exit(known.code);

@@ -33,7 +33,7 @@ export function resolveInputs(names: readonly string[], types: readonly { dtype:
   });
 }
 
-function summary(name: string, t: HostTensor): string {
+export function summary(name: string, t: HostTensor): string {
   const head = `${name}: ${t.dtype}[${t.shape.join('x')}]`;
   const n = t.data.length;
   if (t.dtype === 'float32' && n > 1 && n <= 100000 && t.shape.filter((d) => d > 1).length === 1) {

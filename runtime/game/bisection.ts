@@ -5,8 +5,7 @@
 import type { Bytes32 } from '../../compiler/commit/merkle.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
 
-export const MIN_DISSECTION = 2;
-export const MAX_DISSECTION = 16;
+import { MAX_DISSECTION, MIN_DISSECTION } from './options.ts';
 
 /** p_j = lo + ⌊(hi − lo)·j / m⌋ for j = 0 … m, with m = min(k, hi − lo). */
 export function cutPoints(lo: number, hi: number, k: number): number[] {

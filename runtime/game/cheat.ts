@@ -20,8 +20,7 @@ import { Tracer } from '../opvm/tracer.ts';
 import type { NodeDeviation } from './world.ts';
 import { TaskWorld } from './world.ts';
 
-export const CHEATS = ['wrong-output', 'wrong-tensor', 'wrong-step'] as const;
-export type CheatKind = (typeof CHEATS)[number];
+import type { CheatKind } from './options.ts';
 
 export interface CheatPlan {
   kind: CheatKind;
@@ -51,7 +50,7 @@ function alter(bytes: Uint8Array, dtype: DType): Uint8Array {
   return out;
 }
 
-/** The default node for a cheat: the producer of output 0, or the middle node with a non-empty output. */
+/** The default node for a cheat: the producer of output 0, or the node with the most work. */
 export function defaultCheatNode(honest: TaskWorld, kind: CheatKind): number {
   const g = honest.model.graph;
   if (kind === 'wrong-output') {
@@ -59,8 +58,11 @@ export function defaultCheatNode(honest: TaskWorld, kind: CheatKind): number {
     if (k < 0) throw new RunError('the model\'s first output is not computed by a node');
     return k + 1;
   }
-  const candidates = g.nodes.map((n, i) => ({ n, k: i + 1 })).filter(({ n }) => n.outputs.some((o) => honest.values[o]!.length > 0));
-  return candidates[Math.floor(candidates.length / 2)]!.k;
+  // The node with the most work (the longest OPVM run, so the game goes through many phase-1 rounds).
+  const work = honest.model.manifest.nodes.map((x) => x.work);
+  let best = 0;
+  g.nodes.forEach((n, i) => { if (n.outputs.some((o) => honest.values[o]!.length > 0) && work[i]! > work[best]!) best = i; });
+  return best + 1;
 }
 
 /** Pick a step of node k whose register result, flipped, changes the node's outputs. */

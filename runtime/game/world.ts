@@ -218,14 +218,6 @@ export class TaskWorld {
     return t;
   }
 
-  /** Paths for requestInference (docs/game.md §3.1): each input's zero leaf, inputs set in order from the constant state. */
-  s0Paths(): Bytes32[][] {
-    const g = this.model.graph;
-    const t = new SlotTree(g.tensors.length);
-    for (const id of g.constants.keys()) t.set(id, this.commitments[id]!);
-    return g.inputs.map((id) => { const p = t.proof(id); t.set(id, this.commitments[id]!); return p; });
-  }
-
   /** The graph outputs' bytes. */
   outputs(): Uint8Array[] {
     return this.model.graph.outputs.map((o) => this.values[o]!);

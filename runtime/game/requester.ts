@@ -1,0 +1,166 @@
+/**
+ * The requester's side (docs/game.md §2–§3): register a compiled model, request an inference (input
+ * bytes in calldata, S_0's paths computed from the model's constants), finalize a result after its
+ * window, read a task's status, withdraw.
+ */
+import type { EventLog } from 'ethers';
+import { ZeroHash } from 'ethers';
+import type { TensorId } from '../../converter/ir/types.ts';
+import type { HostTensor } from '../../converter/ir/host-tensor.ts';
+import { hostBytes, hostFromBytes } from '../../converter/ir/host-tensor.ts';
+import { formatShape, shapeEquals } from '../../converter/ir/types.ts';
+import type { Bytes32 } from '../../compiler/commit/merkle.ts';
+import { commitTensor, typeHash } from '../../compiler/commit/tensor.ts';
+import { SlotTree } from '../../compiler/commit/graph-state.ts';
+import { RunError } from '../native/executor.ts';
+import { SubmissionStatus, TaskStatus } from './abi.ts';
+import type { Party } from './chain.ts';
+import { bytesOf, ChainError, hexOf } from './chain.ts';
+import type { GameModel } from './world.ts';
+
+/** The ModelSpec of docs/game.md §2 for a compiled model. */
+export function modelSpec(m: GameModel): Record<string, unknown> {
+  const g = m.graph;
+  const mc = m.manifest.model!;
+  const types = (ids: readonly TensorId[]) => ids.map((id) => hexOf(typeHash(g.tensors[id]!.dtype, g.tensors[id]!.shape)));
+  return {
+    recordsRoot: mc.recordsRoot, nodes: g.nodes.length, constantState: mc.constantState, slots: g.tensors.length,
+    inSlots: [...g.inputs], inTypes: types(g.inputs), outSlots: [...g.outputs], outTypes: types(g.outputs),
+  };
+}
+
+const constantTrees = new WeakMap<GameModel, SlotTree>();
+
+/** The slot tree of the constant state (cached per model: it hashes every weight once). */
+function constantTree(m: GameModel): SlotTree {
+  let t = constantTrees.get(m);
+  if (!t) {
+    const g = m.graph;
+    t = new SlotTree(g.tensors.length);
+    for (const [id, c] of g.constants) t.set(id, commitTensor(g.tensors[id]!.dtype, g.tensors[id]!.shape, c.read()));
+    constantTrees.set(m, t);
+  }
+  return t;
+}
+
+/** The paths of docs/game.md §3.1: each input slot's zero leaf, the inputs set in order from the constant state. */
+export function s0Paths(m: GameModel, inputs: readonly HostTensor[]): Bytes32[][] {
+  const g = m.graph;
+  const t = constantTree(m).clone();
+  return g.inputs.map((id, i) => {
+    const p = t.proof(id);
+    t.set(id, commitTensor(g.tensors[id]!.dtype, g.tensors[id]!.shape, hostBytes(inputs[i]!)));
+    return p;
+  });
+}
+
+export function checkInputs(m: GameModel, inputs: readonly HostTensor[]): void {
+  const g = m.graph;
+  if (inputs.length !== g.inputs.length) throw new RunError(`the model takes ${g.inputs.length} inputs, got ${inputs.length}`);
+  inputs.forEach((t, i) => {
+    const want = g.tensors[g.inputs[i]!]!;
+    if (t.dtype !== want.dtype || !shapeEquals(t.shape, want.shape)) throw new RunError(`input '${want.name}' must be ${want.dtype}${formatShape(want.shape)}, got ${t.dtype}${formatShape(t.shape)}`);
+  });
+}
+
+export async function registerModel(party: Party, m: GameModel, uri: string): Promise<{ modelId: string; gas: bigint; existed: boolean }> {
+  const co = party.coordinator;
+  const modelId = m.manifest.model!.commitment;
+  if (await co.getFunction('isRegistered')(modelId)) return { modelId, gas: 0n, existed: true };
+  const r = await party.send('register model', () => co.getFunction('registerModel')(modelSpec(m), uri));
+  const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'ModelRegistered');
+  if (!ev || String(ev.args.modelId).toLowerCase() !== modelId.toLowerCase()) throw new ChainError(`the coordinator registered ${ev?.args.modelId}, the compiled model's commitment is ${modelId}`);
+  return { modelId, gas: r.gasUsed, existed: false };
+}
+
+export interface RequestOptions {
+  reward: bigint;
+  /** Seconds. */
+  challengeWindow: number;
+  /** Seconds from now. */
+  deadlineIn: number;
+  dissection: number;
+  callback?: boolean;
+}
+
+export async function requestInference(party: Party, m: GameModel, inputs: readonly HostTensor[], o: RequestOptions): Promise<{ taskId: bigint; gas: bigint }> {
+  checkInputs(m, inputs);
+  const co = party.coordinator;
+  const now = (await party.signer.provider!.getBlock('latest'))!.timestamp;
+  const data = inputs.map((t) => ({ data: hexOf(hostBytes(t)), dataRoot: ZeroHash, uri: '' }));
+  const paths = s0Paths(m, inputs).map((p) => p.map(hexOf));
+  const r = await party.send('request inference', () => co.getFunction('requestInference')(
+    m.manifest.model!.commitment, data, paths, o.challengeWindow, now + o.deadlineIn, o.dissection, o.callback ?? false, { value: o.reward }));
+  const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'InferenceRequested');
+  return { taskId: BigInt(ev!.args.taskId), gas: r.gasUsed };
+}
+
+/** The outputs of a submission, from its ResultSubmitted event. */
+export async function submissionOutputs(party: Party, taskId: bigint, submissionId: bigint): Promise<string[]> {
+  const co = party.coordinator;
+  const logs = (await co.queryFilter(co.filters.ResultSubmitted!(taskId, submissionId), 0)) as EventLog[];
+  if (!logs[0]) throw new ChainError(`submission ${submissionId} of task ${taskId}: no ResultSubmitted event`);
+  return (logs[0].args.outputs as string[]).map(String);
+}
+
+export async function finalize(party: Party, taskId: bigint): Promise<bigint> {
+  const co = party.coordinator;
+  const task = await co.getFunction('getTask')(taskId);
+  const sub = BigInt(task.liveSubmission);
+  if (sub === 0n) throw new ChainError(`task ${taskId} has no live result to finalize`);
+  const outputs = await submissionOutputs(party, taskId, sub);
+  const r = await party.send(`finalize task ${taskId}`, () => co.getFunction('finalize')(taskId, outputs));
+  return r.gasUsed;
+}
+
+export async function withdraw(party: Party): Promise<{ amount: bigint; gas: bigint }> {
+  const co = party.coordinator;
+  const amount = BigInt(await co.getFunction('balanceOf')(party.address));
+  if (amount === 0n) return { amount, gas: 0n };
+  const r = await party.send('withdraw', () => co.getFunction('withdraw')());
+  return { amount, gas: r.gasUsed };
+}
+
+export interface TaskReport {
+  taskId: bigint;
+  modelId: string;
+  status: 'open' | 'final' | 'reclaimed';
+  requester: string;
+  reward: bigint;
+  deadline: bigint;
+  dissection: number;
+  submissions: { id: bigint; submitter: string; status: 'live' | 'rejected' | 'final'; windowEnd: bigint; games: { id: bigint; challenger: string; resolved: boolean; submitterWon: boolean }[] }[];
+  /** The final or live outputs, decoded when the model is given. */
+  outputs: HostTensor[] | null;
+}
+
+export async function taskReport(party: Party, taskId: bigint, m?: GameModel): Promise<TaskReport> {
+  const co = party.coordinator;
+  const task = await co.getFunction('getTask')(taskId);
+  if (Number(task.status) === TaskStatus.None) throw new ChainError(`no task ${taskId} on this coordinator (it has ${await co.getFunction('taskCount')()})`);
+  const subs = (await co.queryFilter(co.filters.ResultSubmitted!(taskId), 0)) as EventLog[];
+  const submissions = [];
+  for (const e of subs) {
+    const id = BigInt(e.args.submissionId);
+    const s = await co.getFunction('getSubmission')(id);
+    const games = [];
+    for (const gid of (await co.getFunction('gamesOf')(id)) as bigint[]) {
+      const rec = await co.getFunction('getGameRecord')(gid);
+      games.push({ id: BigInt(gid), challenger: String(rec.challenger), resolved: Boolean(rec.resolved), submitterWon: Boolean(rec.submitterWon) });
+    }
+    const st = Number(s.status);
+    submissions.push({ id, submitter: String(s.submitter), status: st === SubmissionStatus.Final ? 'final' as const : st === SubmissionStatus.Rejected ? 'rejected' as const : 'live' as const, windowEnd: BigInt(s.windowEnd), games });
+  }
+  const shown = submissions.find((s) => s.status === 'final') ?? submissions.find((s) => s.status === 'live');
+  let outputs: HostTensor[] | null = null;
+  if (shown && m) {
+    const raw = await submissionOutputs(party, taskId, shown.id);
+    const g = m.graph;
+    outputs = raw.map((h, i) => hostFromBytes(g.tensors[g.outputs[i]!]!.dtype, g.tensors[g.outputs[i]!]!.shape, bytesOf(h).slice()));
+  }
+  const status = Number(task.status) === TaskStatus.Final ? 'final' : Number(task.status) === TaskStatus.Reclaimed ? 'reclaimed' : 'open';
+  return {
+    taskId, modelId: String(task.modelId), status, requester: String(task.requester), reward: BigInt(task.reward), deadline: BigInt(task.deadline),
+    dissection: Number(task.dissection), submissions, outputs,
+  };
+}
