@@ -34,7 +34,9 @@ export type AgentEvent =
   | { kind: 'verified'; party: string; taskId: bigint; submissionId: bigint; agrees: boolean }
   | { kind: 'challenged'; party: string; taskId: bigint; gameId: bigint; gas: bigint }
   | { kind: 'move'; party: string; gameId: bigint; move: 'bisect' | 'choose' | 'open' | 'prove' | 'timeout'; phase: number; lo: bigint; hi: bigint; gas: bigint; detail: string }
-  | { kind: 'resolved'; party: string; gameId: bigint; won: boolean; reason: number };
+  | { kind: 'resolved'; party: string; gameId: bigint; won: boolean; reason: number }
+  | { kind: 'reclaimed'; party: string; gameId: bigint; gas: bigint }
+  | { kind: 'stuck'; party: string; gameId: bigint; detail: string };
 
 export interface AgentOptions {
   onEvent?: (e: AgentEvent) => void;
@@ -77,9 +79,23 @@ abstract class Agent {
     while (!(await done())) if (!(await this.tick())) await sleep(pollMs);
   }
 
-  /** Games this agent took part in that have ended, with their outcome for it. */
+  /** Games this agent took part in that have ended (or that it left because their result was rejected by another game). */
   get endedGames(): ReadonlySet<bigint> {
     return this.finished;
+  }
+
+  /** Stop playing a game (its result was rejected by another game: nothing is at stake any more). */
+  protected leave(gameId: bigint): void {
+    this.finished.add(gameId);
+  }
+
+  /** Whether the result a game disputes was rejected (by another game). */
+  protected async resultRejected(gameId: bigint): Promise<boolean> {
+    const co = this.party.coordinator;
+    const rec = await co.getFunction('getGameRecord')(gameId);
+    if (rec.paid) return false;
+    const sub = await co.getFunction('getSubmission')(rec.submissionId);
+    return Number(sub.status) === SubmissionStatus.Rejected;
   }
 
   protected async newLogs(contract: Contract, filter: ReturnType<Contract['filters'][string]>, to: number): Promise<EventLog[]> {
@@ -169,7 +185,7 @@ abstract class Agent {
         const b = await this.lastBisection(gameId, phase, lo, hi);
         const own = (p: number) => phase === PHASE_GRAPH ? world.states[p]! : world.nodeRun(Number(g.node)).stateHash(p);
         const seg = this.timed(() => chooseSegment(Number(lo), Number(hi), k, b.mids.map(bytesOf), bytesOf(g.hiHash), own));
-        if (seg === null) throw new ChainError(`game ${gameId}: this challenger agrees with every claim of [${lo}, ${hi}]; it should not have challenged`);
+        if (seg === null) return this.stuck(gameId, `it agrees with every claim of [${lo}, ${hi}]`);
         const r = await this.party.send(`choose game ${gameId}`, () => game.getFunction('choose')(gameId, seg, b.mids));
         const after = await game.getFunction('getGame')(gameId);
         ev('choose', r.gasUsed, `segment ${seg}`, BigInt(after.lo), BigInt(after.hi));
@@ -187,9 +203,7 @@ abstract class Agent {
       case Move.Prove: {
         const run = this.timed(() => world.nodeRun(Number(g.node)));
         const s = Number(lo);
-        if (hexOf(run.stateHash(s)) !== String(g.loHash).toLowerCase()) {
-          throw new ChainError(`game ${gameId}: the agreed state at step ${s} is not this party's; it cannot prove the step`);
-        }
+        if (hexOf(run.stateHash(s)) !== String(g.loHash).toLowerCase()) return this.stuck(gameId, `the agreed state at step ${s} is not its own; it cannot prove the step`);
         const proof = this.timed(() => run.stepProof(s));
         const insn = unpackProof(proof).insnLeaf;
         const r = await this.party.send(`prove step ${s} of game ${gameId}`, () => game.getFunction('proveStep')(gameId, hexOf(proof)));
@@ -199,6 +213,15 @@ abstract class Agent {
       default:
         return false;
     }
+  }
+
+  private readonly stuckOn = new Set<bigint>();
+
+  /** No valid move (only a party that believes a wrong world gets here): say so once, then let the clock run. */
+  private stuck(gameId: bigint, detail: string): boolean {
+    if (!this.stuckOn.has(gameId)) this.emit({ kind: 'stuck', party: this.party.name, gameId, detail });
+    this.stuckOn.add(gameId);
+    return false;
   }
 
   /** The mids of the submitter's bisection of [lo, hi] in the given phase, from the Bisected events. */
@@ -293,9 +316,21 @@ export class Submitter extends Agent {
       this.emit({ kind: 'submitted', party: this.party.name, taskId, submissionId, finalState: hexOf(finalState), gas: r.gasUsed, cheat: this.plans.get(taskId) });
       acted = true;
     }
-    for (const gameId of this.games) acted = (await this.play(gameId)) || acted;
+    for (const gameId of this.games) {
+      if (this.endedGames.has(gameId)) continue;
+      if (await this.resultRejected(gameId)) { this.leave(gameId); continue; }
+      acted = (await this.play(gameId)) || acted;
+    }
     return acted;
   }
+}
+
+export interface ChallengerOptions extends AgentOptions {
+  /**
+   * Believe a cheating world instead of the honest one (tests only): such a challenger disputes correct
+   * results and must lose, by step proof or by running out of clock when it has no valid move.
+   */
+  lie?: { kind: CheatKind; node?: number };
 }
 
 /**
@@ -307,12 +342,19 @@ export class Challenger extends Agent {
   private readonly challenged = new Set<bigint>();
   private readonly worlds = new Map<bigint, TaskWorld>();
 
+  constructor(party: Party, models: readonly ServedModel[], private readonly copts: ChallengerOptions = {}) {
+    super(party, models, copts);
+  }
+
   protected async worldFor(taskId: bigint): Promise<TaskWorld> {
     let w = this.worlds.get(taskId);
     if (w) return w;
     const t = await this.taskInputs(taskId);
     if (!t) throw new ChainError(`task ${taskId} is for a model this challenger does not know`);
-    w = this.timed(() => TaskWorld.fromNative(t.served.model, t.served.ex, t.inputs));
+    w = this.timed(() => {
+      const honest = TaskWorld.fromNative(t.served.model, t.served.ex, t.inputs);
+      return this.copts.lie ? cheatingWorld(honest, this.copts.lie.kind, this.copts.lie.node).world : honest;
+    });
     this.worlds.set(taskId, w);
     return w;
   }
@@ -349,7 +391,21 @@ export class Challenger extends Agent {
       this.emit({ kind: 'challenged', party: this.party.name, taskId, gameId, gas: r.gasUsed });
       acted = true;
     }
-    for (const gameId of this.games) acted = (await this.play(gameId)) || acted;
+    for (const gameId of this.games) {
+      if (this.endedGames.has(gameId)) continue;
+      if (await this.resultRejected(gameId)) {
+        // Another game already rejected this result: take the bond back instead of playing on.
+        const rec = await co.getFunction('getGameRecord')(gameId);
+        if (!rec.reclaimed) {
+          const r = await this.party.send(`reclaim the bond of void game ${gameId}`, () => co.getFunction('reclaimVoidChallenge')(gameId));
+          this.emit({ kind: 'reclaimed', party: this.party.name, gameId, gas: r.gasUsed });
+          acted = true;
+        }
+        this.leave(gameId);
+        continue;
+      }
+      acted = (await this.play(gameId)) || acted;
+    }
     return acted;
   }
 }

@@ -66,6 +66,12 @@ export class Narrator {
       case 'resolved':
         p(`result     game ${e.gameId}: ${e.party} ${e.won ? 'wins' : 'loses'} (${e.reason === 0 ? 'step proof' : 'timeout'})`);
         return;
+      case 'reclaimed':
+        p(`reclaim    ${e.party}: game ${e.gameId} is void (another game rejected its result); bond reclaimed   gas ${gas(e.gas)}`);
+        return;
+      case 'stuck':
+        p(`stuck      ${e.party} in game ${e.gameId}: ${e.detail}; its clock runs`);
+        return;
     }
   };
 }

@@ -1,0 +1,171 @@
+/**
+ * The whole game on a real anvil chain with the real contracts and the real clients, on the bundled
+ * Fashion-MNIST CNN: every kind of cheating submitter loses to an honest challenger at its node (and
+ * step), binary and 8-way; an honest submitter beats a challenger that believes a wrong world (by step
+ * proof) and one that falls silent (by timeout); a challenger killed mid-game and started again resumes
+ * from the chain and still wins; with two challengers, one wins and the other takes its bond back from
+ * the void game; everyone is paid what the rules say.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ethers, HDNodeWallet, Wallet } from 'ethers';
+import { convertModel } from '../../converter/convert.ts';
+import { compileBundle } from '../../compiler/compile.ts';
+import { readTensorFile } from '../../converter/io/tensor-files.ts';
+import { NativeExecutor } from '../../runtime/native/executor.ts';
+import { loadGameModel } from '../../runtime/game/world.ts';
+import type { GameModel } from '../../runtime/game/world.ts';
+import { Challenger, Submitter } from '../../runtime/game/agents.ts';
+import type { AgentEvent, ServedModel } from '../../runtime/game/agents.ts';
+import { connect, GasLedger, Party } from '../../runtime/game/chain.ts';
+import { registerModel, requestInference } from '../../runtime/game/requester.ts';
+import { GameStatus, SubmissionStatus } from '../../runtime/game/abi.ts';
+import { runDemo } from '../ts/demo.ts';
+import { startAnvil } from '../ts/anvil.ts';
+import type { Anvil } from '../ts/anvil.ts';
+import { deploy } from '../ts/deploy.ts';
+import { DEFAULT_DEPLOY } from '../ts/defaults.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const MNEMONIC = 'test test test test test test test test test test test junk';
+const key = (i: number) => HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey;
+const BOND = DEFAULT_DEPLOY.submitterBond;
+
+let dir: string;
+let compiled: string;
+let model: GameModel;
+const executors: NativeExecutor[] = [];
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opml-game-'));
+  convertModel(path.join(ROOT, 'models/fmnist-cnn/model.onnx'), path.join(dir, 'cnn.opml'));
+  compiled = path.join(dir, 'cnn.opmlc');
+  compileBundle(path.join(dir, 'cnn.opml'), compiled);
+  model = loadGameModel(compiled);
+});
+
+after(async () => {
+  for (const ex of executors) await ex.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function served(): Promise<ServedModel> {
+  const ex = await NativeExecutor.load(compiled);
+  executors.push(ex);
+  return { modelId: model.manifest.model!.commitment, model, ex };
+}
+
+interface World {
+  anvil: Anvil;
+  provider: ethers.JsonRpcProvider;
+  coordinator: string;
+  ledger: GasLedger;
+  requester: Party;
+  taskId: bigint;
+}
+
+/** A fresh chain with the contracts deployed, the CNN registered and one task requested. */
+async function setup(dissection: number): Promise<World> {
+  const anvil = await startAnvil();
+  const provider = connect(anvil.url);
+  const d = await deploy(new Wallet(key(0), provider));
+  const ledger = new GasLedger();
+  const requester = await Party.create('requester', provider, key(0), d.coordinator, ledger);
+  await registerModel(requester, model, 'test');
+  const input = readTensorFile(path.join(ROOT, 'models/fmnist-cnn/samples/input_1.pb'), model.graph.tensors[model.graph.inputs[0]!]);
+  const { taskId } = await requestInference(requester, model, [input], { reward: ethers.parseEther('0.05'), challengeWindow: 600, deadlineIn: 86400, dissection });
+  return { anvil, provider, coordinator: d.coordinator, ledger, requester, taskId };
+}
+
+/** Tick the agents in order until `done` (bounded). */
+async function tickUntil(agents: { tick(): Promise<boolean> }[], done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    if (await done()) return;
+    let acted = false;
+    for (const a of agents) acted = (await a.tick()) || acted;
+    if (!acted) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`gave up waiting for: ${what}`);
+}
+
+const balance = async (p: Party) => BigInt(await p.coordinator.getFunction('balanceOf')(p.address));
+
+for (const [cheat, k] of [['wrong-step', 2], ['wrong-tensor', 8], ['wrong-output', 8], ['wrong-step', 8]] as const) {
+  test(`demo: a ${cheat} cheater loses (${k}-way) and the honest result finalizes`, async () => {
+    const lines: string[] = [];
+    const s = await runDemo({ model: compiled, input: path.join(ROOT, 'models/fmnist-cnn/samples/input_0.pb'), dissection: k, cheat, workDir: dir, print: (l) => lines.push(l) });
+    assert.ok(s.ok, lines.join('\n'));
+    assert.ok(s.cheaterLost && s.finalized);
+    assert.equal(s.paid.challenger, '0.2', 'the challenger gets both bonds');
+    assert.equal(s.paid.honest, '0.15', 'the honest submitter gets reward and bond');
+    assert.equal(s.paid.cheater, '0.0');
+    const plan = lines.find((l) => l.startsWith('submit     cheater'))!;
+    assert.match(plan, new RegExp(`node ${s.disputedNode} `), 'phase 2 ends at the cheat\'s node');
+    if (cheat === 'wrong-step') {
+      const step = Number(/step ([\d,]+)\)/.exec(plan)![1]!.replace(/,/g, ''));
+      assert.equal(s.disputedStep, step - 1, 'phase 1 ends at the faulty step');
+    }
+    assert.ok(BigInt(s.dispute.gasByParty.challenger!) < 3_000_000n, `challenger gas ${s.dispute.gasByParty.challenger}`);
+  });
+}
+
+test('an honest submitter beats a challenger that believes a wrong world (step proof), and one that falls silent (timeout)', async () => {
+  const w = await setup(2);
+  try {
+    const events: AgentEvent[] = [];
+    const sub = new Submitter(await Party.create('submitter', w.provider, key(1), w.coordinator, w.ledger), [await served()], { onEvent: (e) => events.push(e) });
+    const liar = new Challenger(await Party.create('liar', w.provider, key(2), w.coordinator, w.ledger), [await served()], { lie: { kind: 'wrong-step' }, onEvent: (e) => events.push(e) });
+    await tickUntil([sub, liar], () => liar.endedGames.size === 1 && sub.endedGames.size === 1, 'the liar\'s game to end');
+    const res = events.filter((e) => e.kind === 'resolved');
+    assert.deepEqual(res.map((e) => e.kind === 'resolved' && [e.party, e.won, e.reason]).sort(), [['liar', false, 0], ['submitter', true, 0]].sort());
+    assert.equal(await balance(sub.party), BOND, 'the submitter is credited the challenger\'s bond');
+
+    // A second challenger that challenges the same (correct) result and then stops answering.
+    const silent = new Challenger(await Party.create('silent', w.provider, key(3), w.coordinator, w.ledger), [await served()], { lie: { kind: 'wrong-output' } });
+    const g = sub.party.game;
+    const before = Number(await g.getFunction('gameCount')());
+    await tickUntil([silent, sub], async () => Number(await g.getFunction('gameCount')()) > before, 'a second challenge');
+    const gameId = BigInt(before + 1);
+    // The submitter bisects; then it is the silent challenger's turn, and it never moves again.
+    const silentToMove = async () => String((await g.getFunction('getGame')(gameId)).mover).toLowerCase() === silent.party.address.toLowerCase();
+    await tickUntil([sub], silentToMove, 'the silent challenger\'s turn');
+    await w.provider.send('evm_increaseTime', [DEFAULT_DEPLOY.clockSeconds + 1]);
+    await w.provider.send('evm_mine', []);
+    await tickUntil([sub], async () => Number((await g.getFunction('getGame')(gameId)).status) !== GameStatus.Active, 'the timeout');
+    const view = await g.getFunction('getGame')(gameId);
+    assert.equal(Number(view.status), GameStatus.SubmitterWon, 'the silent challenger loses on time');
+    assert.equal(await balance(sub.party), 2n * BOND);
+  } finally {
+    await w.anvil.stop();
+  }
+});
+
+test('a challenger killed mid-game and started again resumes from the chain and wins; a second challenger reclaims its bond from the void game', async () => {
+  const w = await setup(2);
+  try {
+    const cheater = new Submitter(await Party.create('cheater', w.provider, key(1), w.coordinator, w.ledger), [await served()], { cheat: { kind: 'wrong-step' } });
+    const first = new Challenger(await Party.create('challenger', w.provider, key(2), w.coordinator, w.ledger), [await served()]);
+    const other = new Challenger(await Party.create('other', w.provider, key(3), w.coordinator, w.ledger), [await served()]);
+    let moves = 0;
+    const counting = { tick: async () => { const a = await first.tick(); if (a) moves++; return a; } };
+    // Both challenge; the first plays a few moves and is then dropped (as if killed).
+    await tickUntil([cheater, counting, other], () => moves >= 6, 'six moves by the first challenger');
+    const restarted = new Challenger(await Party.create('challenger', w.provider, key(2), w.coordinator, w.ledger), [await served()]);
+    const taskDone = async () => {
+      const t = await w.requester.coordinator.getFunction('getTask')(w.taskId);
+      const subs = (await w.requester.coordinator.getFunction('getSubmission')(1n));
+      return Number(subs.status) === SubmissionStatus.Rejected && BigInt(t.liveSubmission) === 0n && restarted.endedGames.size + other.endedGames.size >= 2;
+    };
+    await tickUntil([cheater, restarted, other], taskDone, 'the cheater\'s result to be rejected and both games to end for the challengers');
+    const won = (await balance(restarted.party)) === 2n * BOND || (await balance(other.party)) === 2n * BOND;
+    assert.ok(won, 'one challenger wins both bonds');
+    const total = (await balance(restarted.party)) + (await balance(other.party));
+    assert.equal(total, 3n * BOND, 'the other challenger gets its own bond back (void game)');
+    assert.equal(await balance(cheater.party), 0n);
+  } finally {
+    await w.anvil.stop();
+  }
+});
