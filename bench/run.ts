@@ -12,6 +12,7 @@ import { benchCompile } from './compile.ts';
 import { benchThreads } from './threads.ts';
 import { benchMerkle } from './merkle.ts';
 import { benchOpvm } from './opvm.ts';
+import { benchGas } from './gas.ts';
 
 export interface BenchResult {
   name: string;
@@ -27,6 +28,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   threads: benchThreads,
   merkle: benchMerkle,
   opvm: benchOpvm,
+  gas: benchGas,
 };
 
 const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -17,7 +17,7 @@ registerConverterCommands(program);
 registerCompilerCommands(program);
 registerRuntimeCommands(program);
 registerTraceCommand(program);
-registerOpvmCommands(program);
+registerOpvmCommands(program, { chainCheck: async (f, o) => (await import('../contracts/ts/verify-onchain.ts')).verifyStepOnChain(f, o) });
 registerContractCommands(program);
 registerGameCommands(program);
 

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { RunError } from './native/executor.ts';
 import { ProofFormatError } from './opvm/proof.ts';
+import type { StepProofFile } from './opvm/proof.ts';
 
 const intArg = (what: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -12,7 +13,16 @@ const intArg = (what: string, min: number) => (v: string) => {
   return n;
 };
 
-export function registerOpvmCommands(program: Command): void {
+export interface ChainCheckOptions {
+  rpc?: string;
+  verifier?: string;
+  keyFile?: string;
+}
+
+/** The on-chain half of `verify-step --chain`; supplied by the composition root (runtime does not import contracts). */
+export type ChainCheck = (file: StepProofFile, o: ChainCheckOptions) => Promise<{ ok: boolean; message: string; gasUsed?: bigint; gasDetail?: string }>;
+
+export function registerOpvmCommands(program: Command, deps: { chainCheck?: ChainCheck } = {}): void {
   program
     .command('prove-step')
     .summary('prove one OPVM step of one node (phase 1 of the dispute game)')
@@ -44,15 +54,24 @@ export function registerOpvmCommands(program: Command): void {
 
   program
     .command('verify-step')
-    .summary('check a step proof with the TypeScript verifier')
+    .summary('check a step proof with the TypeScript verifier (and, with --chain, the deployed contract)')
     .description(
-      'Check a proof written by opml prove-step: the header must hash to preState, the instruction (and data)\n' +
-        'leaf must lie under its memory root, and executing the instruction must give postState. Exits 0 when\n' +
-        'the proof holds, 1 when it does not, 2 when the file is unreadable.',
+      'Check a proof written by opml prove-step: the header must hash to preState, the instruction (and data) ' +
+        'leaf must lie under its memory root, and executing the instruction must give postState.\n\n' +
+        'With --chain the proof is also checked by the Solidity verifier OPVM.step: on an anvil chain started ' +
+        'for the check (OPVM deployed, the step sent as a real transaction), or on --rpc URL (the OPVM at ' +
+        '--verifier ADDRESS, called with eth_call and eth_estimateGas, so no key is needed; without --verifier ' +
+        'one is deployed with the key in --key-file or OPML_KEY). Both verdicts and the gas are printed.\n\n' +
+        'Exits 0 when the proof holds (for both verifiers with --chain), 1 when it does not (a wrong ' +
+        'post-state or a revert), 2 when the file is unreadable or the chain cannot be used.',
     )
     .argument('<proof>', 'proof JSON file')
-    .addHelpText('after', '\nExample:\n  opml verify-step proof.json')
-    .action(async (file: string) => {
+    .option('--chain', 'also check with the OPVM contract on a chain (anvil unless --rpc)')
+    .option('--rpc <url>', 'check on this chain instead of a local anvil (implies --chain)')
+    .option('--verifier <address>', 'the deployed OPVM to call (default: deploy one; implies --chain)')
+    .option('--key-file <file>', 'with --rpc and no --verifier: file holding the deployer\'s 0x-hex private key (default: OPML_KEY)')
+    .addHelpText('after', '\nExamples:\n  opml verify-step proof.json\n  opml verify-step proof.json --chain\n  opml verify-step proof.json --chain --rpc http://127.0.0.1:8545 --verifier 0x5FbDB2315678afecb367f032d93F642f64180aa3')
+    .action(async (file: string, o: ChainCheckOptions & { chain?: boolean }) => {
       const { checkProofFile } = await import('./opvm/prove-model.ts');
       if (!fs.existsSync(file)) throw new RunError(`${file}: no such file`);
       let json: unknown;
@@ -61,12 +80,22 @@ export function registerOpvmCommands(program: Command): void {
       } catch (e) {
         throw new ProofFormatError(`${file}: not JSON (${(e as Error).message})`);
       }
+      const onChain = o.chain || o.rpc !== undefined || o.verifier !== undefined;
       const r = checkProofFile(json);
-      if (r.ok) process.stdout.write(`ok: ${r.message}\n`);
-      else {
-        process.stdout.write(`FAILED: ${r.message}\n`);
-        process.exitCode = 1;
+      if (!onChain) {
+        if (r.ok) process.stdout.write(`ok: ${r.message}\n`);
+        else {
+          process.stdout.write(`FAILED: ${r.message}\n`);
+          process.exitCode = 1;
+        }
+        return;
       }
+      if (!deps.chainCheck) throw new RunError('--chain: this opml has no on-chain verifier wired in');
+      process.stdout.write(`TypeScript verifier: ${r.ok ? 'ok' : 'FAILED'}: ${r.message}\n`);
+      const c = await deps.chainCheck(json as StepProofFile, { rpc: o.rpc, verifier: o.verifier, keyFile: o.keyFile });
+      process.stdout.write(`contract verifier:   ${c.ok ? 'ok' : 'FAILED'}: ${c.message}\n`);
+      if (c.gasUsed !== undefined) process.stdout.write(`gas used: ${c.gasUsed}${c.gasDetail ? ` (${c.gasDetail})` : ''}\n`);
+      if (!r.ok || !c.ok) process.exitCode = 1;
     });
 
   program
