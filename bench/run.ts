@@ -12,6 +12,7 @@ import { benchCompile } from './compile.ts';
 import { benchThreads } from './threads.ts';
 import { benchMerkle } from './merkle.ts';
 import { benchOpvm } from './opvm.ts';
+import { benchDispute } from './dispute.ts';
 import { benchGas } from './gas.ts';
 
 export interface BenchResult {
@@ -28,6 +29,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   threads: benchThreads,
   merkle: benchMerkle,
   opvm: benchOpvm,
+  dispute: benchDispute,
   gas: benchGas,
 };
 
