@@ -1,8 +1,9 @@
 /**
  * The forge side of the contracts, from `npm test`: `forge test` in contracts/ (offline, solc-js through
  * contracts/tools/solc-shim) must pass, and `forge snapshot --check` must match the committed
- * contracts/.gas-snapshot (the per-instruction-class gas of OPVMGasTest; regenerate it with
- * `cd contracts && npx forge snapshot --match-contract OPVMGasTest` when a change of gas is intended).
+ * contracts/.gas-snapshot (the gas per OPVM instruction class, OPVMGasTest, and per external function of
+ * the coordinator and the game, GameGasTest; regenerate it with
+ * `cd contracts && npx forge snapshot --match-contract 'OPVMGasTest|GameGasTest'` when a change of gas is intended).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,11 +39,11 @@ test('forge test: every Solidity test passes (unit, fuzz, golden vectors)', () =
   assert.match(r.out, /0 failed/);
 });
 
-test('forge snapshot --check: OPVM gas per instruction class matches contracts/.gas-snapshot', () => {
+test('forge snapshot --check: gas per OPVM instruction class and per external function matches contracts/.gas-snapshot', () => {
   assert.ok(fs.existsSync(path.join(CONTRACTS_DIR, '.gas-snapshot')), 'contracts/.gas-snapshot is missing');
-  const r = forge(['snapshot', '--match-contract', 'OPVMGasTest', '--check']);
+  const r = forge(['snapshot', '--match-contract', 'OPVMGasTest|GameGasTest', '--check']);
   assert.equal(
     r.status, 0,
-    `gas changed against contracts/.gas-snapshot (if intended: cd contracts && npx forge snapshot --match-contract OPVMGasTest):\n${failures(r.out)}`,
+    `gas changed against contracts/.gas-snapshot (if intended: cd contracts && npx forge snapshot --match-contract 'OPVMGasTest|GameGasTest'):\n${failures(r.out)}`,
   );
 });
