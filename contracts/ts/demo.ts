@@ -94,7 +94,9 @@ function labelsFor(input: string): string[] | null {
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const t0 = performance.now();
   const p = o.print;
+  const tm = performance.now();
   const compiledDir = prepareModel(o);
+  if (compiledDir !== o.model) p(`model      ${o.model} converted and compiled to ${path.relative(process.cwd(), compiledDir) || compiledDir} (${((performance.now() - tm) / 1000).toFixed(1)} s)`);
   const model: GameModel = loadGameModel(compiledDir);
   const g = model.graph;
   const input: HostTensor = readTensorFile(o.input, g.tensors[g.inputs[0]!]);
