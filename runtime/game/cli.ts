@@ -230,17 +230,30 @@ async function waitAndFinalize(p: Party, taskId: bigint, m: GameModel): Promise<
     if (Number(t.status) === TaskStatus.Final) break;
     const live = BigInt(t.liveSubmission);
     let note = 'waiting for a result';
+    let detail = '';
     if (live !== 0n) {
       const s = await co.getFunction('getSubmission')(live);
-      const now = BigInt((await provider.getBlock('latest'))!.timestamp);
+      // A chain that mines only on transactions (anvil) keeps the last block's timestamp: the next block
+      // will carry the wall-clock time, so count with whichever is later.
+      const blockTs = BigInt((await provider.getBlock('latest'))!.timestamp);
+      const wall = BigInt(Math.floor(Date.now() / 1000));
+      const now = blockTs > wall ? blockTs : wall;
+      const end = BigInt(s.windowEnd);
       if (Number(s.openGames) > 0) note = `result ${live} is being disputed (${s.openGames} game${Number(s.openGames) > 1 ? 's' : ''})`;
-      else if (now < BigInt(s.windowEnd)) note = `result ${live}: challenge window closes in ${BigInt(s.windowEnd) - now} s`;
-      else {
-        await finalize(p, taskId);
-        break;
+      else if (now < end) {
+        note = `result ${live}: the challenge window closes at ${new Date(Number(end) * 1000).toISOString()}`;
+        detail = ` (in ${end - now} s)`;
+      } else {
+        try {
+          await finalize(p, taskId);
+          break;
+        } catch (e) {
+          if (!/WindowOpen/.test((e as Error).message)) throw e;
+          note = `result ${live}: waiting for a block past the challenge window`;
+        }
       }
     }
-    if (note !== last) process.stderr.write(note + '\n');
+    if (note !== last) process.stderr.write(note + detail + '\n');
     last = note;
     await new Promise((r) => setTimeout(r, 1000));
   }
