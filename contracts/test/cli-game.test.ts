@@ -1,8 +1,8 @@
 /**
  * The game's commands as separate processes against a real anvil chain, as a user runs them: deploy,
  * register-model, request, a cheating `serve`, a `watch` that is killed (SIGKILL) in the middle of the
- * game and started again (it resumes from the chain and wins), status, an honest `serve`, finalize and
- * withdraw. Also the errors a user meets first: no key, no chain, no deployment.
+ * game and started again (it resumes from the chain and wins), status, an honest `serve`, finalize,
+ * `request --wait` (which finalizes its own task) and withdraw. Also the errors a user meets first: no key, no chain, no deployment.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -123,10 +123,17 @@ test('the game through the CLI: a cheating serve loses to a watch that is killed
     assert.match(done.out, /result 1 by .*: rejected/);
     assert.match(done.out, /result 2 by .*: final/);
     assert.match(done.out, /top-5: #1 /, 'input_2 is a trouser (class 1)');
+    // A second task while the honest serve and the watch keep running: request --wait finalizes it itself.
+    // (Spawned asynchronously: a blocking spawn would stop this process from draining anvil's output.)
+    const waited = background(cwd, rpc, 'request', 'cnn.opmlc', path.join(ROOT, 'models/fmnist-cnn/samples/input_0.pb'), '--reward', '0.01', '--window', '2', '--wait', '--key-file', keyFile(0));
+    procs.push(waited.child);
+    assert.match(await waited.waitFor(/^task 2 requested/), /task 2/);
+    await waited.waitFor(/top-5: #9 /); // input_0 is an ankle boot (class 9)
+    assert.equal(await new Promise((r) => (waited.child.exitCode !== null ? r(waited.child.exitCode) : waited.child.once('exit', r))), 0);
     const w2 = opml(cwd, rpc, 'withdraw', '--key-file', keyFile(2));
     assert.match(w2.out, /^withdrew 0\.2 ETH/, 'the challenger takes both bonds');
     const w3 = opml(cwd, rpc, 'withdraw', '--key-file', keyFile(3));
-    assert.match(w3.out, /^withdrew 0\.12 ETH/, 'the honest submitter takes reward and bond');
+    assert.match(w3.out, /^withdrew 0\.23 ETH/, 'the honest submitter takes both rewards and its bonds');
     const w1 = opml(cwd, rpc, 'withdraw', '--key-file', keyFile(1));
     assert.match(w1.out, /^nothing to withdraw/);
   } finally {

@@ -1,9 +1,17 @@
 /**
- * A local anvil chain for tests (node_modules/@foundry-rs/anvil's binary; offline): started on a free port,
- * stopped by its process id. Hardfork prague, as the contracts are compiled for (contracts/ts/compile.ts).
+ * A local anvil chain for tests and the demo (node_modules/@foundry-rs/anvil's binary; offline): started on
+ * a free port, stopped by its process id. Hardfork prague, as the contracts are compiled for
+ * (contracts/ts/compile.ts).
+ *
+ * anvil logs every RPC call. Its output goes to a file, not a pipe: a pipe must be drained by this
+ * process's event loop, and a caller that blocks (spawnSync of a long command) would let the pipe fill
+ * and stall anvil mid-request.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { foundryBinary } from './foundry.ts';
 
 export interface Anvil {
@@ -22,37 +30,34 @@ export const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae
  * `hardfork` defaults to prague (the contracts' EVM version); cancun is useful to measure gas without the
  * EIP-7623 calldata floor.
  */
-export function startAnvil(args: readonly string[] = [], opts: { hardfork?: string; timeoutMs?: number } = {}): Promise<Anvil> {
+export async function startAnvil(args: readonly string[] = [], opts: { hardfork?: string; timeoutMs?: number } = {}): Promise<Anvil> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opml-anvil-'));
+  const log = path.join(dir, 'anvil.log');
+  const fd = fs.openSync(log, 'w');
   const child: ChildProcess = spawn(foundryBinary('anvil'), ['--port', '0', '--hardfork', opts.hardfork ?? 'prague', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
-  let output = '';
+  fs.closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
   };
-  return new Promise<Anvil>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`anvil did not start within ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = /Listening on ([0-9.]+):(\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stdout!.resume(); // keep draining
-        resolve({ url: `http://${m[1]}:${m[2]}`, privateKey: ANVIL_KEY_0, stop });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`anvil exited (${code}) before listening:\n${output}`));
-    });
-  });
+  const t0 = Date.now();
+  for (;;) {
+    const out = fs.readFileSync(log, 'utf8');
+    const m = /Listening on ([0-9.]+):(\d+)/.exec(out);
+    if (m) return { url: `http://${m[1]}:${m[2]}`, privateKey: ANVIL_KEY_0, stop };
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`anvil exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      await stop();
+      throw new Error(`anvil did not start within ${timeoutMs} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -225,6 +225,10 @@ async function waitAndFinalize(p: Party, taskId: bigint, m: GameModel): Promise<
   const co = p.coordinator;
   const provider = p.signer.provider!;
   let last = '';
+  // The chain's clock as it will be in the next block: the latest block's timestamp plus the wall-clock
+  // time since we read it (a chain that mines only on transactions, like anvil, keeps the last block's
+  // timestamp until the next one, which then carries the current time).
+  const seen = { chain: BigInt((await provider.getBlock('latest'))!.timestamp), wall: Date.now() };
   for (;;) {
     const t = await co.getFunction('getTask')(taskId);
     if (Number(t.status) === TaskStatus.Final) break;
@@ -233,11 +237,9 @@ async function waitAndFinalize(p: Party, taskId: bigint, m: GameModel): Promise<
     let detail = '';
     if (live !== 0n) {
       const s = await co.getFunction('getSubmission')(live);
-      // A chain that mines only on transactions (anvil) keeps the last block's timestamp: the next block
-      // will carry the wall-clock time, so count with whichever is later.
       const blockTs = BigInt((await provider.getBlock('latest'))!.timestamp);
-      const wall = BigInt(Math.floor(Date.now() / 1000));
-      const now = blockTs > wall ? blockTs : wall;
+      if (blockTs > seen.chain) { seen.chain = blockTs; seen.wall = Date.now(); }
+      const now = seen.chain + BigInt(Math.floor((Date.now() - seen.wall) / 1000));
       const end = BigInt(s.windowEnd);
       if (Number(s.openGames) > 0) note = `result ${live} is being disputed (${s.openGames} game${Number(s.openGames) > 1 ? 's' : ''})`;
       else if (now < end) {
