@@ -2,16 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { RunError } from './native/executor.ts';
+import { intArg } from './cli-args.ts';
 import { ProofFormatError } from './opvm/proof.ts';
 import type { StepProofFile } from './opvm/proof.ts';
-
-const intArg = (what: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}`);
-  return n;
-};
 
 export interface ChainCheckOptions {
   rpc?: string;

@@ -1,28 +1,17 @@
 /** `opml deploy` and `opml demo`: the commands that deploy the contracts (and, for the demo, run everything). */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
-import { ethers, Wallet } from 'ethers';
+import { Option } from 'commander';
+import { Wallet } from 'ethers';
 import { addChainOptions, DEPLOYMENT_FILE } from '../../runtime/game/cli.ts';
 import { ChainError, connect, loadKey, shortError } from '../../runtime/game/chain.ts';
 import { CHEATS, MAX_DISSECTION, MIN_DISSECTION } from '../../runtime/game/options.ts';
 import type { CheatKind } from '../../runtime/game/options.ts';
 import { RunError } from '../../runtime/native/executor.ts';
+import { ethArg, intArg } from '../../runtime/cli-args.ts';
 import type { Anvil } from './anvil.ts';
 import { DEFAULT_DEPLOY } from './defaults.ts';
 
-const ethArg = (what: string) => (v: string) => {
-  try {
-    return ethers.parseEther(v);
-  } catch {
-    throw new InvalidArgumentError(`${what} must be an amount of ETH, e.g. 0.1`);
-  }
-};
-const intArg = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}`);
-  return n;
-};
 
 export function registerContractCommands(program: Command): void {
   addChainOptions(program

@@ -120,7 +120,7 @@ export function compileContracts(opts: CompileOptions = {}): Record<string, Comp
   if (errors.length) throw new CompileError(errors.map((e) => e.formattedMessage).join('\n'));
   const result: Record<string, CompiledContract> = {};
   const seen = new Map<string, number>();
-  for (const [source, contracts] of Object.entries(out.contracts ?? {})) {
+  for (const contracts of Object.values(out.contracts ?? {})) {
     for (const name of Object.keys(contracts)) seen.set(name, (seen.get(name) ?? 0) + 1);
   }
   for (const [source, contracts] of Object.entries(out.contracts ?? {})) {

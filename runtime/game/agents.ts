@@ -142,8 +142,26 @@ abstract class Agent {
     }
   }
 
-  /** This agent's world for a task (the one it claims, for a submitter; the honest one, for a challenger). */
-  protected abstract worldFor(taskId: bigint): Promise<TaskWorld>;
+  private readonly worlds = new Map<bigint, TaskWorld>();
+
+  /**
+   * The world this agent believes for a task, from the honest one (a native run on the task's inputs):
+   * the honest world itself, except for the deliberately wrong parties of demonstrations and tests.
+   */
+  protected believe(honest: TaskWorld, _taskId: bigint): TaskWorld {
+    return honest;
+  }
+
+  /** This agent's world for a task (computed once, from the task's inputs on chain). */
+  protected async worldFor(taskId: bigint): Promise<TaskWorld> {
+    let w = this.worlds.get(taskId);
+    if (w) return w;
+    const t = await this.taskInputs(taskId);
+    if (!t) throw new ChainError(`task ${taskId} is for a model this agent does not serve`);
+    w = this.timed(() => this.believe(TaskWorld.fromNative(t.served.model, t.served.ex, t.inputs), taskId));
+    this.worlds.set(taskId, w);
+    return w;
+  }
 
   /** Make this agent's move in a game, if it is its turn; claim a timeout if the other party's clock ran out. */
   protected async play(gameId: bigint): Promise<boolean> {
@@ -261,27 +279,17 @@ export class Submitter extends Agent {
   private readonly pending = new Set<bigint>();
   private readonly submittedTo = new Set<bigint>();
   private readonly mySubmissions = new Set<bigint>();
-  private readonly worlds = new Map<bigint, TaskWorld>();
   readonly plans = new Map<bigint, CheatPlan>();
 
   constructor(party: Party, models: readonly ServedModel[], private readonly sopts: SubmitterOptions = {}) {
     super(party, models, sopts);
   }
 
-  protected async worldFor(taskId: bigint): Promise<TaskWorld> {
-    let w = this.worlds.get(taskId);
-    if (w) return w;
-    const t = await this.taskInputs(taskId);
-    if (!t) throw new ChainError(`task ${taskId} is for a model this submitter does not serve`);
-    w = this.timed(() => {
-      const honest = TaskWorld.fromNative(t.served.model, t.served.ex, t.inputs);
-      if (!this.sopts.cheat) return honest;
-      const { world, plan } = cheatingWorld(honest, this.sopts.cheat.kind, this.sopts.cheat.node);
-      this.plans.set(taskId, plan);
-      return world;
-    });
-    this.worlds.set(taskId, w);
-    return w;
+  protected override believe(honest: TaskWorld, taskId: bigint): TaskWorld {
+    if (!this.sopts.cheat) return honest;
+    const { world, plan } = cheatingWorld(honest, this.sopts.cheat.kind, this.sopts.cheat.node);
+    this.plans.set(taskId, plan);
+    return world;
   }
 
   async tick(): Promise<boolean> {
@@ -340,23 +348,13 @@ export interface ChallengerOptions extends AgentOptions {
 export class Challenger extends Agent {
   private readonly candidates = new Map<bigint, bigint>(); // submission → task
   private readonly challenged = new Set<bigint>();
-  private readonly worlds = new Map<bigint, TaskWorld>();
 
   constructor(party: Party, models: readonly ServedModel[], private readonly copts: ChallengerOptions = {}) {
     super(party, models, copts);
   }
 
-  protected async worldFor(taskId: bigint): Promise<TaskWorld> {
-    let w = this.worlds.get(taskId);
-    if (w) return w;
-    const t = await this.taskInputs(taskId);
-    if (!t) throw new ChainError(`task ${taskId} is for a model this challenger does not know`);
-    w = this.timed(() => {
-      const honest = TaskWorld.fromNative(t.served.model, t.served.ex, t.inputs);
-      return this.copts.lie ? cheatingWorld(honest, this.copts.lie.kind, this.copts.lie.node).world : honest;
-    });
-    this.worlds.set(taskId, w);
-    return w;
+  protected override believe(honest: TaskWorld): TaskWorld {
+    return this.copts.lie ? cheatingWorld(honest, this.copts.lie.kind, this.copts.lie.node).world : honest;
   }
 
   async tick(): Promise<boolean> {

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { ethers } from 'ethers';
 import { RunError } from '../native/executor.ts';
+import { ethArg, intArg } from '../cli-args.ts';
 import { resolveInputs, summary } from '../cli.ts';
 import type { ServedModel, Submitter, Challenger } from './agents.ts';
 import { CHEATS, MAX_DISSECTION, MIN_DISSECTION } from './options.ts';
@@ -67,20 +68,6 @@ async function served(dirs: readonly string[]): Promise<ServedModel[]> {
   }));
 }
 
-const ethArg = (what: string) => (v: string) => {
-  try {
-    const w = ethers.parseEther(v);
-    if (w < 0n) throw new Error();
-    return w;
-  } catch {
-    throw new InvalidArgumentError(`${what} must be an amount of ETH, e.g. 0.05`);
-  }
-};
-const intArg = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}`);
-  return n;
-};
 const taskArg = (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a task id is a positive integer');
   return BigInt(v);

@@ -9,54 +9,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Insn } from '../../compiler/opvm/isa.ts';
 import { accessSize, encodeInsn, insn, MEM_BYTES, MEM_DEPTH, MEM_LEAVES, Op, OP_NAMES, Status } from '../../compiler/opvm/isa.ts';
-import type { Bytes32 } from '../../compiler/commit/merkle.ts';
 import { merkleProof, merkleRoot, rootFromProof, ZERO_HASHES } from '../../compiler/commit/merkle.ts';
-import { hashPair } from '../../compiler/commit/keccak-pairs.ts';
 import { keccak256, toHex } from '../../converter/ir/keccak.ts';
 import type { VmState } from '../opvm/state.ts';
 import { encodeHeader, stateHash } from '../opvm/state.ts';
 import type { StepProof } from '../opvm/proof.ts';
 import { packProof } from '../opvm/proof.ts';
 import { verifyStep, VerifyError } from '../opvm/verify.ts';
+import { SparseMem } from './helpers/sparse-mem.ts';
 
-// ---------------------------------------------------------------------------------------------------
-// A sparse 2^26-leaf memory
-
-class SparseMem {
-  readonly leaves = new Map<number, Uint8Array>();
-
-  leaf(i: number): Uint8Array {
-    return this.leaves.get(i) ?? new Uint8Array(32);
-  }
-
-  /** Write bytes at a byte address (leaf by leaf). */
-  write(addr: number, bytes: Uint8Array): void {
-    for (let k = 0; k < bytes.length; k++) {
-      const a = addr + k;
-      const i = Math.floor(a / 32);
-      const l = this.leaf(i).slice();
-      l[a % 32] = bytes[k]!;
-      this.leaves.set(i, l);
-    }
-  }
-
-  /** Hash of the subtree of height h at index idx. */
-  node(h: number, idx: number): Uint8Array {
-    const lo = idx * 2 ** h;
-    const hi = lo + 2 ** h;
-    if (![...this.leaves.keys()].some((i) => i >= lo && i < hi)) return ZERO_HASHES[h]!;
-    if (h === 0) return this.leaf(idx);
-    return hashPair(this.node(h - 1, 2 * idx), this.node(h - 1, 2 * idx + 1));
-  }
-
-  root(): Bytes32 {
-    return this.node(MEM_DEPTH, 0) as Bytes32;
-  }
-
-  path(i: number): Uint8Array[] {
-    return Array.from({ length: MEM_DEPTH }, (_, k) => this.node(k, Math.floor(i / 2 ** k) ^ 1));
-  }
-}
 
 const PC = 1000;
 
