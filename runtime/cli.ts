@@ -9,7 +9,8 @@ import { NativeExecutor, RunError } from './native/executor.ts';
 import { readTensorFile, TensorFileError, writeTensorPb } from '../converter/io/tensor-files.ts';
 
 /** Inputs in model order, from positional files or NAME=FILE pairs. */
-export function resolveInputs(names: readonly string[], types: readonly { dtype: HostTensor['dtype']; shape: readonly number[] }[], args: readonly string[]): HostTensor[] {
+/** The input files in model order, from arguments in model order or as NAME=FILE. */
+export function inputFiles(names: readonly string[], args: readonly string[], types?: readonly { dtype: HostTensor['dtype']; shape: readonly number[] }[]): string[] {
   const byName = new Map<string, string>();
   const positional: string[] = [];
   for (const a of args) {
@@ -21,8 +22,14 @@ export function resolveInputs(names: readonly string[], types: readonly { dtype:
   const files = byName.size ? names.map((n) => byName.get(n)) : positional;
   if (files.length !== names.length || files.some((f) => !f)) {
     const missing = names.filter((n, i) => !files[i]);
-    throw new RunError(`the model takes ${names.length} input${names.length > 1 ? 's' : ''} (${names.map((n, i) => `${n}: ${types[i]!.dtype}[${types[i]!.shape.join('x')}]`).join(', ')}); ${files.length > names.length ? `got ${files.length} files` : `missing ${missing.join(', ') || `${names.length - files.length}`}`}`);
+    const list = names.map((n, i) => (types ? `${n}: ${types[i]!.dtype}[${types[i]!.shape.join('x')}]` : n)).join(', ');
+    throw new RunError(`the model takes ${names.length} input${names.length > 1 ? 's' : ''} (${list}); ${files.length > names.length ? `got ${files.length} files` : `missing ${missing.join(', ') || `${names.length - files.length}`}`}`);
   }
+  return files as string[];
+}
+
+export function resolveInputs(names: readonly string[], types: readonly { dtype: HostTensor['dtype']; shape: readonly number[] }[], args: readonly string[]): HostTensor[] {
+  const files = inputFiles(names, args, types);
   return files.map((f, i) => {
     const t = readTensorFile(f!, types[i]);
     const want = types[i]!;

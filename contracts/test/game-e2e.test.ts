@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ethers, HDNodeWallet, Wallet } from 'ethers';
 import { convertModel } from '../../converter/convert.ts';
 import { compileBundle } from '../../compiler/compile.ts';
@@ -67,8 +68,8 @@ interface World {
   taskId: bigint;
 }
 
-/** A fresh chain with the contracts deployed, the CNN registered and one task requested. */
-async function setup(dissection: number): Promise<World> {
+/** A fresh chain with the contracts deployed, the CNN registered and one task requested (its input by URI when `uri`). */
+async function setup(dissection: number, uri?: string): Promise<World> {
   const anvil = await startAnvil();
   const provider = connect(anvil.url);
   const d = await deploy(new Wallet(key(0), provider));
@@ -76,7 +77,7 @@ async function setup(dissection: number): Promise<World> {
   const requester = await Party.create('requester', provider, key(0), d.coordinator, ledger);
   await registerModel(requester, model, 'test');
   const input = readTensorFile(path.join(ROOT, 'models/fmnist-cnn/samples/input_1.pb'), model.graph.tensors[model.graph.inputs[0]!]);
-  const { taskId } = await requestInference(requester, model, [input], { reward: ethers.parseEther('0.05'), challengeWindow: 600, deadlineIn: 86400, dissection });
+  const { taskId } = await requestInference(requester, model, [input], { reward: ethers.parseEther('0.05'), challengeWindow: 600, deadlineIn: 86400, dissection, uris: uri ? [uri] : undefined });
   return { anvil, provider, coordinator: d.coordinator, ledger, requester, taskId };
 }
 
@@ -140,6 +141,34 @@ test('an honest submitter beats a challenger that believes a wrong world (step p
     assert.equal(await balance(sub.party), 2n * BOND);
   } finally {
     await w.anvil.stop();
+  }
+});
+
+test('an input given by URI: only its data root goes on chain; agents read the file, check its root, and play as usual', async () => {
+  const file = path.join(ROOT, 'models/fmnist-cnn/samples/input_1.pb');
+  const w = await setup(4, pathToFileURL(file).href);
+  try {
+    const co = w.requester.coordinator;
+    const req = ((await co.queryFilter(co.filters.InferenceRequested!(w.taskId), 0)) as ethers.EventLog[])[0]!;
+    assert.equal(req.args.inputs[0].data, '0x', 'no input bytes in calldata');
+    const events: AgentEvent[] = [];
+    const cheater = new Submitter(await Party.create('cheater', w.provider, key(1), w.coordinator, w.ledger), [await served()], { cheat: { kind: 'wrong-output' }, strict: true });
+    const challenger = new Challenger(await Party.create('challenger', w.provider, key(2), w.coordinator, w.ledger), [await served()], { onEvent: (e) => events.push(e), strict: true });
+    await tickUntil([cheater, challenger], () => challenger.endedGames.size === 1, 'the game on a URI input');
+    assert.ok(events.some((e) => e.kind === 'resolved' && e.won), 'the challenger wins');
+  } finally {
+    await w.anvil.stop();
+  }
+  // A URI whose bytes are not the committed ones is refused (a warning, the agent goes on).
+  const w2 = await setup(2, pathToFileURL(path.join(ROOT, 'models/fmnist-cnn/samples/input_0.pb')).href.replace('input_0', 'input_3'));
+  try {
+    const events: AgentEvent[] = [];
+    const sub = new Submitter(await Party.create('submitter', w2.provider, key(1), w2.coordinator, w2.ledger), [await served()], { onEvent: (e) => events.push(e) });
+    await sub.tick();
+    const warning = events.find((e) => e.kind === 'warning');
+    assert.ok(warning && warning.kind === 'warning' && /have data root 0x[0-9a-f]+, the request committed to 0x/.test(warning.message), JSON.stringify(events, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+  } finally {
+    await w2.anvil.stop();
   }
 });
 

@@ -163,9 +163,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       narrator.handle(e);
       if (e.kind === 'resolved' && e.won) p('           the cheater\'s result is rejected, its bond goes to the challenger, and the task reopens');
     };
-    const cheatAgent = new Submitter(cheater, [await served()], { cheat: { kind: o.cheat, node: o.cheatNode }, onEvent });
-    const challenger = new Challenger(challengerP, [await served()], { onEvent });
-    const honest = new Submitter(honestP, [await served()], { onEvent });
+    const cheatAgent = new Submitter(cheater, [await served()], { cheat: { kind: o.cheat, node: o.cheatNode }, onEvent, strict: true });
+    const challenger = new Challenger(challengerP, [await served()], { onEvent, strict: true });
+    const honest = new Submitter(honestP, [await served()], { onEvent, strict: true });
 
     const co = requester.coordinator;
     const taskState = async () => co.getFunction('getTask')(req.taskId);

@@ -19,6 +19,7 @@ import { cheatingWorld } from './cheat.ts';
 import type { Party } from './chain.ts';
 import { bytesOf, ChainError, hexOf } from './chain.ts';
 import type { GameModel, NodeOpening } from './world.ts';
+import { inputFromUri } from './inputs.ts';
 import { TaskWorld } from './world.ts';
 
 /** A model an agent can compute: its compiled files and a native executor over them. */
@@ -36,10 +37,16 @@ export type AgentEvent =
   | { kind: 'move'; party: string; gameId: bigint; move: 'bisect' | 'choose' | 'open' | 'prove' | 'timeout'; phase: number; lo: bigint; hi: bigint; gas: bigint; detail: string }
   | { kind: 'resolved'; party: string; gameId: bigint; won: boolean; reason: number }
   | { kind: 'reclaimed'; party: string; gameId: bigint; gas: bigint }
+  | { kind: 'warning'; party: string; what: string; message: string }
   | { kind: 'stuck'; party: string; gameId: bigint; detail: string };
 
 export interface AgentOptions {
   onEvent?: (e: AgentEvent) => void;
+  /**
+   * Throw when handling a task or a game fails (demonstrations and tests). By default the failure is
+   * reported as a warning event and the agent goes on with its other work, retrying on the next tick.
+   */
+  strict?: boolean;
   /** First block to scan for events (default 0: everything, which is how an agent resumes). */
   fromBlock?: number;
 }
@@ -121,16 +128,28 @@ abstract class Agent {
       const served = this.models.get(modelKey(modelId));
       if (!served) return null;
       const g = served.model.graph;
-      const inputs = (ev.args.inputs as { data: string; uri: string }[]).map((d, i) => {
+      const inputs = (ev.args.inputs as { data: string; dataRoot: string; uri: string }[]).map((d, i) => {
         const t = g.tensors[g.inputs[i]!]!;
-        if (bytesOf(d.data).length === 0) throw new ChainError(`task ${taskId}: input ${i} is given by URI (${d.uri || 'none'}); this agent reads inputs from calldata only`);
-        return hostFromBytes(t.dtype, t.shape, bytesOf(d.data).slice());
+        const bytes = bytesOf(d.data);
+        if (bytes.length > 0) return hostFromBytes(t.dtype, t.shape, bytes.slice());
+        return inputFromUri(d.uri, t, bytesOf(d.dataRoot), `task ${taskId} input ${i}`);
       });
       c = { modelId, inputs };
       this.inputsCache.set(taskId, c);
     }
     const served = this.models.get(modelKey(c.modelId));
     return served ? { served, inputs: c.inputs } : null;
+  }
+
+  /** Run one piece of work (a task, a challenge, a game move); a failure is a warning unless strict. */
+  protected async guard(what: string, f: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await f();
+    } catch (e) {
+      if (this.opts.strict) throw e;
+      this.emit({ kind: 'warning', party: this.party.name, what, message: (e as Error).message });
+      return false;
+    }
   }
 
   protected timed<T>(f: () => T): T {
@@ -307,29 +326,35 @@ export class Submitter extends Agent {
     }
     this.scanned = to;
     let acted = false;
-    for (const taskId of [...this.pending]) {
-      const task = await co.getFunction('getTask')(taskId);
-      if (Number(task.status) !== TaskStatus.Open || this.submittedTo.has(taskId) || (await this.blockTime()) > BigInt(task.deadline)) { this.pending.delete(taskId); continue; }
-      if (BigInt(task.liveSubmission) !== 0n) continue;
-      const world = await this.worldFor(taskId);
-      const bond = await co.getFunction('submitterBond')();
-      const finalState = world.states[world.nodes]!;
-      const r = await this.party.send(`submit result for task ${taskId}`, () =>
-        co.getFunction('submitResult')(taskId, hexOf(finalState), world.outputs().map(hexOf), world.outputPaths().map((p) => p.map(hexOf)), { value: bond }));
-      const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'ResultSubmitted');
-      const submissionId = BigInt(ev!.args.submissionId);
-      this.submittedTo.add(taskId);
-      this.mySubmissions.add(submissionId);
-      this.pending.delete(taskId);
-      this.emit({ kind: 'submitted', party: this.party.name, taskId, submissionId, finalState: hexOf(finalState), gas: r.gasUsed, cheat: this.plans.get(taskId) });
-      acted = true;
-    }
+    for (const taskId of [...this.pending]) acted = (await this.guard(`task ${taskId}`, () => this.answer(taskId))) || acted;
     for (const gameId of this.games) {
       if (this.endedGames.has(gameId)) continue;
-      if (await this.resultRejected(gameId)) { this.leave(gameId); continue; }
-      acted = (await this.play(gameId)) || acted;
+      acted = (await this.guard(`game ${gameId}`, async () => {
+        if (await this.resultRejected(gameId)) { this.leave(gameId); return false; }
+        return this.play(gameId);
+      })) || acted;
     }
     return acted;
+  }
+
+  /** Submit a result for a pending task when it has none live. */
+  private async answer(taskId: bigint): Promise<boolean> {
+    const co = this.party.coordinator;
+    const task = await co.getFunction('getTask')(taskId);
+    if (Number(task.status) !== TaskStatus.Open || this.submittedTo.has(taskId) || (await this.blockTime()) > BigInt(task.deadline)) { this.pending.delete(taskId); return false; }
+    if (BigInt(task.liveSubmission) !== 0n) return false;
+    const world = await this.worldFor(taskId);
+    const bond = await co.getFunction('submitterBond')();
+    const finalState = world.states[world.nodes]!;
+    const r = await this.party.send(`submit result for task ${taskId}`, () =>
+      co.getFunction('submitResult')(taskId, hexOf(finalState), world.outputs().map(hexOf), world.outputPaths().map((p) => p.map(hexOf)), { value: bond }));
+    const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'ResultSubmitted');
+    const submissionId = BigInt(ev!.args.submissionId);
+    this.submittedTo.add(taskId);
+    this.mySubmissions.add(submissionId);
+    this.pending.delete(taskId);
+    this.emit({ kind: 'submitted', party: this.party.name, taskId, submissionId, finalState: hexOf(finalState), gas: r.gasUsed, cheat: this.plans.get(taskId) });
+    return true;
   }
 }
 
@@ -371,40 +396,49 @@ export class Challenger extends Agent {
     let acted = false;
     for (const [submissionId, taskId] of [...this.candidates]) {
       this.candidates.delete(submissionId);
-      if (this.challenged.has(submissionId)) continue;
-      if (!(await this.taskInputs(taskId))) continue;
-      const sub = await co.getFunction('getSubmission')(submissionId);
-      if (Number(sub.status) !== SubmissionStatus.Live || (await this.blockTime()) >= BigInt(sub.windowEnd)) continue;
-      const world = await this.worldFor(taskId);
-      const mine = hexOf(world.states[world.nodes]!);
-      const agrees = mine === String(sub.finalState).toLowerCase();
-      this.emit({ kind: 'verified', party: this.party.name, taskId, submissionId, agrees });
-      if (agrees) continue;
-      const bond = await co.getFunction('challengerBond')();
-      const r = await this.party.send(`challenge task ${taskId}`, () => co.getFunction('challenge')(taskId, { value: bond }));
-      const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'Challenged');
-      const gameId = BigInt(ev!.args.gameId);
-      this.challenged.add(submissionId);
-      this.games.add(gameId);
-      this.emit({ kind: 'challenged', party: this.party.name, taskId, gameId, gas: r.gasUsed });
-      acted = true;
+      acted = (await this.guard(`result ${submissionId} of task ${taskId}`, () => this.check(submissionId, taskId))) || acted;
     }
     for (const gameId of this.games) {
       if (this.endedGames.has(gameId)) continue;
-      if (await this.resultRejected(gameId)) {
-        // Another game already rejected this result: take the bond back instead of playing on.
-        const rec = await co.getFunction('getGameRecord')(gameId);
-        if (!rec.reclaimed) {
-          const r = await this.party.send(`reclaim the bond of void game ${gameId}`, () => co.getFunction('reclaimVoidChallenge')(gameId));
-          this.emit({ kind: 'reclaimed', party: this.party.name, gameId, gas: r.gasUsed });
-          acted = true;
+      acted = (await this.guard(`game ${gameId}`, async () => {
+        if (await this.resultRejected(gameId)) {
+          // Another game already rejected this result: take the bond back instead of playing on.
+          const rec = await co.getFunction('getGameRecord')(gameId);
+          let sent = false;
+          if (!rec.reclaimed) {
+            const r = await this.party.send(`reclaim the bond of void game ${gameId}`, () => co.getFunction('reclaimVoidChallenge')(gameId));
+            this.emit({ kind: 'reclaimed', party: this.party.name, gameId, gas: r.gasUsed });
+            sent = true;
+          }
+          this.leave(gameId);
+          return sent;
         }
-        this.leave(gameId);
-        continue;
-      }
-      acted = (await this.play(gameId)) || acted;
+        return this.play(gameId);
+      })) || acted;
     }
     return acted;
+  }
+
+  /** Re-execute a live result and challenge it when its final state differs from this agent's. */
+  private async check(submissionId: bigint, taskId: bigint): Promise<boolean> {
+    const co = this.party.coordinator;
+    if (this.challenged.has(submissionId)) return false;
+    if (!(await this.taskInputs(taskId))) return false;
+    const sub = await co.getFunction('getSubmission')(submissionId);
+    if (Number(sub.status) !== SubmissionStatus.Live || (await this.blockTime()) >= BigInt(sub.windowEnd)) return false;
+    const world = await this.worldFor(taskId);
+    const mine = hexOf(world.states[world.nodes]!);
+    const agrees = mine === String(sub.finalState).toLowerCase();
+    this.emit({ kind: 'verified', party: this.party.name, taskId, submissionId, agrees });
+    if (agrees) return false;
+    const bond = await co.getFunction('challengerBond')();
+    const r = await this.party.send(`challenge task ${taskId}`, () => co.getFunction('challenge')(taskId, { value: bond }));
+    const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'Challenged');
+    const gameId = BigInt(ev!.args.gameId);
+    this.challenged.add(submissionId);
+    this.games.add(gameId);
+    this.emit({ kind: 'challenged', party: this.party.name, taskId, gameId, gas: r.gasUsed });
+    return true;
   }
 }
 

@@ -5,12 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { ethers } from 'ethers';
 import { RunError } from '../native/executor.ts';
 import { ethArg, intArg } from '../cli-args.ts';
-import { resolveInputs, summary } from '../cli.ts';
+import { inputFiles, resolveInputs, summary } from '../cli.ts';
 import type { ServedModel, Submitter, Challenger } from './agents.ts';
 import { CHEATS, MAX_DISSECTION, MIN_DISSECTION } from './options.ts';
 import type { CheatKind } from './options.ts';
@@ -73,8 +74,13 @@ const taskArg = (v: string) => {
   return BigInt(v);
 };
 
-/** Run an agent until Ctrl-C. */
+/** Run an agent until Ctrl-C (after warning about models the coordinator does not know). */
 async function runAgent(agent: Submitter | Challenger, exs: ServedModel[]): Promise<void> {
+  for (const s of exs) {
+    if (!(await agent.party.coordinator.getFunction('isRegistered')(s.modelId))) {
+      process.stderr.write(`warning: model ${s.modelId} (${s.model.dir}) is not registered with this coordinator, so no task can name it; run 'opml register-model ${s.model.dir}'\n`);
+    }
+  }
   let stop = false;
   const onSig = () => { stop = true; process.stderr.write('\nstopping …\n'); };
   process.once('SIGINT', onSig);
@@ -113,8 +119,9 @@ export function registerGameCommands(program: Command): void {
     .option('--deadline <seconds>', 'seconds from now until no result is accepted', intArg('--deadline', 1), 86400)
     .option('--dissection <n>', `dissection degree of a dispute (${MIN_DISSECTION} … ${MAX_DISSECTION})`, intArg('--dissection', MIN_DISSECTION, MAX_DISSECTION), 2)
     .option('--wait', 'wait for the result, finalize it and print it')
+    .option('--by-uri', 'put only each input\'s data root and its file:// URI on chain, not its bytes (large inputs; servers must read the files)')
     .addHelpText('after', '\nExample:\n  opml request out/fmnist-cnn.opmlc models/fmnist-cnn/samples/input_0.pb --reward 0.01 --wait'))
-    .action(async (dir: string, files: string[], o: ChainArgs & { reward: bigint; window: number; deadline: number; dissection: number; wait?: boolean }) => {
+    .action(async (dir: string, files: string[], o: ChainArgs & { reward: bigint; window: number; deadline: number; dissection: number; wait?: boolean; byUri?: boolean }) => {
       const { loadGameModel } = await import('./world.ts');
       const { requestInference } = await import('./requester.ts');
       const m = loadGameModel(dir);
@@ -122,7 +129,8 @@ export function registerGameCommands(program: Command): void {
       const inputs = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), files);
       const p = await party('requester', o);
       if (!(await p.coordinator.getFunction('isRegistered')(m.manifest.model!.commitment))) throw new ChainError(`model ${m.manifest.model!.commitment} is not registered; run 'opml register-model ${dir}' first`);
-      const r = await requestInference(p, m, inputs, { reward: o.reward, challengeWindow: o.window, deadlineIn: o.deadline, dissection: o.dissection });
+      const uris = o.byUri ? inputFiles(g.inputs.map((i) => g.tensors[i]!.name), files).map((f) => pathToFileURL(path.resolve(f)).href) : undefined;
+      const r = await requestInference(p, m, inputs, { reward: o.reward, challengeWindow: o.window, deadlineIn: o.deadline, dissection: o.dissection, uris });
       process.stdout.write(`task ${r.taskId} requested (gas ${r.gas.toLocaleString('en')})\n`);
       if (o.wait) await waitAndFinalize(p, r.taskId, m);
     });

@@ -69,6 +69,9 @@ export class Narrator {
       case 'reclaimed':
         p(`reclaim    ${e.party}: game ${e.gameId} is void (another game rejected its result); bond reclaimed   gas ${gas(e.gas)}`);
         return;
+      case 'warning':
+        p(`warning    ${e.party}: ${e.what}: ${e.message} (will retry)`);
+        return;
       case 'stuck':
         p(`stuck      ${e.party} in game ${e.gameId}: ${e.detail}; its clock runs`);
         return;

@@ -10,7 +10,7 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostBytes, hostFromBytes } from '../../converter/ir/host-tensor.ts';
 import { formatShape, shapeEquals } from '../../converter/ir/types.ts';
 import type { Bytes32 } from '../../compiler/commit/merkle.ts';
-import { commitTensor, typeHash } from '../../compiler/commit/tensor.ts';
+import { commitTensor, dataRoot, typeHash } from '../../compiler/commit/tensor.ts';
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import { RunError } from '../native/executor.ts';
 import { SubmissionStatus, TaskStatus } from './abi.ts';
@@ -81,13 +81,21 @@ export interface RequestOptions {
   deadlineIn: number;
   dissection: number;
   callback?: boolean;
+  /**
+   * Per input, a URI to put on chain instead of the bytes (large inputs: only the data root is committed;
+   * submitters and challengers must be able to read the URI, docs/game.md §3.1).
+   */
+  uris?: readonly (string | undefined)[];
 }
 
 export async function requestInference(party: Party, m: GameModel, inputs: readonly HostTensor[], o: RequestOptions): Promise<{ taskId: bigint; gas: bigint }> {
   checkInputs(m, inputs);
   const co = party.coordinator;
   const now = (await party.signer.provider!.getBlock('latest'))!.timestamp;
-  const data = inputs.map((t) => ({ data: hexOf(hostBytes(t)), dataRoot: ZeroHash, uri: '' }));
+  const data = inputs.map((t, i) => {
+    const uri = o.uris?.[i];
+    return uri ? { data: '0x', dataRoot: hexOf(dataRoot(hostBytes(t))), uri } : { data: hexOf(hostBytes(t)), dataRoot: ZeroHash, uri: '' };
+  });
   const paths = s0Paths(m, inputs).map((p) => p.map(hexOf));
   const r = await party.send('request inference', () => co.getFunction('requestInference')(
     m.manifest.model!.commitment, data, paths, o.challengeWindow, now + o.deadlineIn, o.dissection, o.callback ?? false, { value: o.reward }));
