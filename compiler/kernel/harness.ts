@@ -23,7 +23,8 @@ export interface KernelRun {
 
 type RunFn = (start: number, end: number) => void;
 
-function prepare(op: string, inputs: readonly HostTensor[], attrs: Attrs): { k: Kernel; outTypes: TensorType[] } {
+/** The kernel of `op` for these inputs and attributes, and its output types. */
+export function prepareKernel(op: string, inputs: readonly HostTensor[], attrs: Attrs): { k: Kernel; outTypes: TensorType[] } {
   const inTypes: TensorType[] = inputs.map((t) => ({ dtype: t.dtype, shape: t.shape }));
   const outTypes = getOp(op).infer(inTypes, attrs);
   const gen = kernelGenerator(op);
@@ -58,7 +59,7 @@ function execute(k: Kernel, outTypes: readonly TensorType[], inputs: readonly Ho
 }
 
 export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: Attrs, simd: boolean): KernelRun {
-  const { k, outTypes } = prepare(op, inputs, attrs);
+  const { k, outTypes } = prepareKernel(op, inputs, attrs);
   return execute(k, outTypes, inputs, simd, (run) => run(0, 0x7fffffff));
 }
 
@@ -68,7 +69,7 @@ export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: 
  * independent). undefined when the kernel is not splittable.
  */
 export function runKernelSplit(op: string, inputs: readonly HostTensor[], attrs: Attrs, cut: number): HostTensor[] | undefined {
-  const { k, outTypes } = prepare(op, inputs, attrs);
+  const { k, outTypes } = prepareKernel(op, inputs, attrs);
   const ext = splitExtent(k);
   if (ext === undefined || ext < 2) return undefined;
   const a = 1 + (cut % (ext - 1)), b = Math.min(ext, a + 1 + (cut % 3));

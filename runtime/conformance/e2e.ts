@@ -29,6 +29,8 @@ export interface E2EResult {
   category?: string;
   reason?: string;
   frozen?: string[];
+  /** The IR ops of a passing case's graph. */
+  ops?: string[];
 }
 
 export function compareTensors(got: HostTensor, want: HostTensor): string | undefined {
@@ -100,7 +102,7 @@ export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2ERe
       }
     }
     await ex.close();
-    return { case: c, status: 'pass', frozen };
+    return { case: c, status: 'pass', frozen, ops: [...new Set(graph.nodes.map((n) => n.op))] };
   } catch (e) {
     if (e instanceof CompileError) return { case: c, status: 'unsupported', category: 'compile', reason: e.describe() };
     return { case: c, status: 'error', category: 'run-crash', reason: String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' ') };

@@ -8,6 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatE2E, runE2E } from '../conformance/e2e.ts';
 import { testdataAvailable, TESTDATA_ROOT } from '../../converter/conformance/testdata.ts';
+import path from 'node:path';
+import { importModel } from '../../converter/convert.ts';
+import { kernelOps } from '../../compiler/kernels/registry.ts';
+import '../../compiler/kernels/index.ts';
+import { VM_KERNEL_CASE_OPS } from './helpers/vm-kernel-ops.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** Raise when kernels are added; a drop below is a regression. */
 const MIN_PASSED = 905;
@@ -19,4 +26,11 @@ test('ONNX backend test data end to end: passed/total, no wrong values, OPVM == 
   const wrong = r.results.filter((x) => x.status === 'fail' || x.status === 'error');
   assert.deepEqual(wrong.map((x) => `${x.case.suite}/${x.case.name}: ${x.category}: ${x.reason}`), []);
   assert.ok(r.passed >= MIN_PASSED, `${r.passed}/${r.total} passed, floor is ${MIN_PASSED}`);
+  // Every kernel op is checked native == OPVM somewhere: on a passing case here, on a bundled model
+  // (runtime/test/opvm-models.test.ts) or in runtime/test/opvm-kernels.test.ts.
+  const covered = new Set([...r.results.flatMap((x) => x.ops ?? []), ...VM_KERNEL_CASE_OPS]);
+  for (const m of ['fmnist-mlp/model.onnx', 'fmnist-cnn/model.onnx', 'fmnist-cnn-int8/model.onnx', 'fmnist-tfjs/model.json', 'tiny-transformer/model.onnx']) {
+    for (const n of importModel(path.join(ROOT, 'models', m)).graph.nodes) covered.add(n.op);
+  }
+  assert.deepEqual(kernelOps().filter((op) => !covered.has(op)), [], 'kernel ops with no native == OPVM check: add cases to runtime/test/opvm-kernels.test.ts');
 });
