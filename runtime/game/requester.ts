@@ -10,13 +10,14 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostBytes, hostFromBytes } from '../../converter/ir/host-tensor.ts';
 import { formatShape, shapeEquals } from '../../converter/ir/types.ts';
 import type { Bytes32 } from '../../compiler/commit/merkle.ts';
-import { commitTensor, dataRoot, typeHash } from '../../compiler/commit/tensor.ts';
+import { commitTensor, dataRoot, tensorCommitment, typeHash } from '../../compiler/commit/tensor.ts';
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import { RunError } from '../native/executor.ts';
 import { SubmissionStatus, TaskStatus } from './abi.ts';
 import type { Party } from './chain.ts';
 import { bytesOf, ChainError, hexOf } from './chain.ts';
 import type { GameModel } from './world.ts';
+import { constantDataRoots } from './world.ts';
 
 /** The ModelSpec of docs/game.md §2 for a compiled model. */
 export function modelSpec(m: GameModel): Record<string, unknown> {
@@ -29,24 +30,18 @@ export function modelSpec(m: GameModel): Record<string, unknown> {
   };
 }
 
-const constantTrees = new WeakMap<GameModel, SlotTree>();
-
-/** The slot tree of the constant state (cached per model: it hashes every weight once). */
+/** The slot tree of the constant state. */
 function constantTree(m: GameModel): SlotTree {
-  let t = constantTrees.get(m);
-  if (!t) {
-    const g = m.graph;
-    t = new SlotTree(g.tensors.length);
-    for (const [id, c] of g.constants) t.set(id, commitTensor(g.tensors[id]!.dtype, g.tensors[id]!.shape, c.read()));
-    constantTrees.set(m, t);
-  }
+  const g = m.graph;
+  const t = new SlotTree(g.tensors.length);
+  for (const [id, root] of constantDataRoots(m)) t.set(id, tensorCommitment(g.tensors[id]!.dtype, g.tensors[id]!.shape, root));
   return t;
 }
 
 /** The paths of docs/game.md §3.1: each input slot's zero leaf, the inputs set in order from the constant state. */
 export function s0Paths(m: GameModel, inputs: readonly HostTensor[]): Bytes32[][] {
   const g = m.graph;
-  const t = constantTree(m).clone();
+  const t = constantTree(m);
   return g.inputs.map((id, i) => {
     const p = t.proof(id);
     t.set(id, commitTensor(g.tensors[id]!.dtype, g.tensors[id]!.shape, hostBytes(inputs[i]!)));

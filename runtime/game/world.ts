@@ -163,6 +163,19 @@ function hexBytes(h: string): Bytes32 {
   return Uint8Array.from(Buffer.from(h.slice(2), 'hex')) as Bytes32;
 }
 
+const constantRootCache = new WeakMap<GameModel, Map<number, Bytes32>>();
+
+/** The data roots of a model's constants (hashed once per model: they are the same in every task). */
+export function constantDataRoots(m: GameModel): ReadonlyMap<number, Bytes32> {
+  let r = constantRootCache.get(m);
+  if (!r) {
+    r = new Map();
+    for (const [id, c] of m.graph.constants) r.set(id, dataRoot(c.read()));
+    constantRootCache.set(m, r);
+  }
+  return r;
+}
+
 export class TaskWorld {
   readonly dataRoots: Bytes32[];
   readonly commitments: Bytes32[];
@@ -173,13 +186,15 @@ export class TaskWorld {
   private readonly runs = new Map<number, NodeRun>();
 
   /**
-   * `values[slot]` is every tensor's little-endian bytes in this world; `deviations` says how its run of
-   * a node departs from the honest one (cheating worlds only).
+   * `values[slot]` is every tensor's little-endian bytes in this world (the constants' are the model's,
+   * whose data roots are hashed once per model); `deviations` says how its run of a node departs from the
+   * honest one (cheating worlds only).
    */
   constructor(readonly model: GameModel, readonly values: readonly Uint8Array[], private readonly deviations: ReadonlyMap<number, NodeDeviation> = new Map()) {
     const g = model.graph;
     if (values.length !== g.tensors.length) throw new RangeError(`${values.length} slot values for ${g.tensors.length} slots`);
-    this.dataRoots = values.map((v) => dataRoot(v));
+    const constants = constantDataRoots(model);
+    this.dataRoots = values.map((v, id) => constants.get(id) ?? dataRoot(v));
     this.commitments = g.tensors.map((t, id) => tensorCommitment(t.dtype, t.shape, this.dataRoots[id]!));
     const tree = new SlotTree(g.tensors.length);
     for (const id of g.constants.keys()) tree.set(id, this.commitments[id]!);
