@@ -50,17 +50,21 @@ export async function benchOpvm(): Promise<BenchResult> {
     const values = (id: number) => (id === graph.inputs[0] ? new Uint8Array(x.data.buffer) : graph.constants.get(id as never)!.read());
     const image = () => nodeImage(graph, graph.nodes[0]!, vm, code, values);
 
-    // Plain interpreter: best of three whole runs.
-    let plain = 0, steps = 0;
-    for (let r = 0; r < 3; r++) {
+    // Plain interpreter: five whole runs in one process; the first includes V8's warm-up of the
+    // translated blocks (what a party computing a node once sees), the best is the steady state.
+    const rates: number[] = [];
+    let steps = 0;
+    for (let r = 0; r < 5; r++) {
       const im = image();
       const it = new Interpreter(im.mem, { pc: im.pc, code: im.code });
       const t0 = performance.now();
       while (it.status === 0) it.run(1 << 24);
       const s = (performance.now() - t0) / 1000;
       steps = it.steps;
-      plain = Math.max(plain, steps / s);
+      rates.push(steps / s);
     }
+    const plain = Math.max(...rates);
+    const median = [...rates].sort((a, b) => a - b)[2]!;
     // With Merkle tracking: the tree over the running memory updated every 2^16 steps.
     let tracked = 0;
     for (let r = 0; r < 2; r++) {
@@ -95,15 +99,16 @@ export async function benchOpvm(): Promise<BenchResult> {
       const kind = accessSize(op) === 0 ? 'alu' : isStore(op) ? 'store' : 'load';
       sizes[kind] = Math.max(sizes[kind], packProof(proof).length);
     }
-    const ok = plain >= 100e6 && midS <= 0.5 && worst <= 0.5 && sizes.alu <= 2048;
+    const ok = median >= 100e6 && midS <= 0.5 && worst <= 0.5 && sizes.alu <= 2048;
     return {
       name: 'opvm', ok,
       figures: {
-        node_steps: steps, plain_Msteps_s: +(plain / 1e6).toFixed(1), tracked_Msteps_s: +(tracked / 1e6).toFixed(1),
+        node_steps: steps, plain_Msteps_s: +(plain / 1e6).toFixed(1), plain_median_Msteps_s: +(median / 1e6).toFixed(1),
+        plain_first_run_Msteps_s: +(rates[0]! / 1e6).toFixed(1), tracked_Msteps_s: +(tracked / 1e6).toFixed(1),
         tracer_forward_s: +forwardS.toFixed(2), state_at_mid_s: +midS.toFixed(3), state_at_worst_s: +worst.toFixed(3),
         proof_alu_bytes: sizes.alu, proof_load_bytes: sizes.load, proof_store_bytes: sizes.store,
       },
-      note: 'targets: ≥ 100 M steps/s plain, ≤ 0.5 s for a mid-trace state root of a 2^24-step node, proof ≤ 2 KB for integer instructions',
+      note: 'targets: ≥ 100 M steps/s plain (median of five runs), ≤ 0.5 s for a mid-trace state root of a 2^24-step node, proof ≤ 2 KB for integer instructions',
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
