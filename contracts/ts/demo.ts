@@ -240,9 +240,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     p('');
     p(`summary    dispute: ${summary.rounds.phase2} phase-2 and ${summary.rounds.phase1} phase-1 rounds, ended at node ${narrator.nodeName(summary.disputedNode)}${summary.disputedStep !== null ? `, step ${summary.disputedStep.toLocaleString('en')}` : ''}; ` +
       `${summary.dispute.txs} transactions in ${summary.dispute.wallS} s`);
-    for (const [party, gas] of Object.entries(summary.dispute.gasByParty)) p(`           ${party.padEnd(10)} dispute gas ${gwei(BigInt(gas))}`);
-    p(`           computing: cheater ${summary.computeMsByParty.cheater} ms, challenger ${summary.computeMsByParty.challenger} ms, honest ${summary.computeMsByParty.honest} ms`);
-    p(`           whole demo: ${summary.all.txs} transactions, ${summary.wallS} s`);
+    const txsOf = (party: string) => ledger.entries.filter((e) => e.party === party).length;
+    p(`           ${'party'.padEnd(10)} ${'dispute gas'.padStart(11)} ${'all gas'.padStart(11)} ${'txs'.padStart(4)} ${'computing'.padStart(10)}  withdrew`);
+    for (const party of ['requester', 'cheater', 'challenger', 'honest']) {
+      const d = BigInt(summary.dispute.gasByParty[party] ?? '0'), a = BigInt(summary.all.gasByParty[party] ?? '0');
+      const ms = summary.computeMsByParty[party];
+      p(`           ${party.padEnd(10)} ${gwei(d).padStart(11)} ${gwei(a).padStart(11)} ${String(txsOf(party)).padStart(4)} ${(ms === undefined ? '' : `${ms} ms`).padStart(10)}  ${summary.paid[party]} ETH`);
+    }
+    p(`           whole demo: ${summary.all.txs} transactions after the deployment, ${summary.wallS} s`);
     p(summary.ok ? 'ok: the cheater lost its bond and the honest result is final' : `FAILED: ${cheaterLost ? '' : 'the cheater did not lose; '}${finalized ? '' : 'the honest result is not final'}`);
     if (Number((await taskState()).status) !== TaskStatus.Final && finalized) throw new RunError('inconsistent task status');
     return summary;
