@@ -24,6 +24,11 @@ import { i64ToF32, u64ToF32 } from './softfloat.ts';
 import { VmMemory } from './memory.ts';
 import type { CompiledCode } from './block-compiler.ts';
 import { compileBlocks, HELPERS } from './block-compiler.ts';
+
+// The 64-bit and bit-count helpers are the compiled blocks' own, so both execution paths share them.
+const { popcnt32, ctz32, mulHiU32, setInt, shl64, shr64, rotl64, roundEven } = HELPERS;
+/** Compare registers a and b as 64-bit integers: −1, 0 or 1. */
+const cmp64 = (R: Int32Array, a: number, b: number, signed: boolean) => HELPERS.cmp64(R[a]!, R[a + 1]!, R[b]!, R[b + 1]!, signed);
 import type { VmState } from './state.ts';
 
 /** Fields of a decoded instruction, 8 int32 per instruction. */
@@ -270,7 +275,7 @@ export class Interpreter {
         case Op.I32_GE_S: R[rd] = R[ra]! >= R[rb]! ? 1 : 0; R[rd + 1] = 0; break;
         case Op.I32_GE_U: R[rd] = R[ra]! >>> 0 >= R[rb]! >>> 0 ? 1 : 0; R[rd + 1] = 0; break;
         case Op.I32_CLZ: R[rd] = Math.clz32(R[ra]!); R[rd + 1] = 0; break;
-        case Op.I32_CTZ: { const x = R[ra]!; R[rd] = x === 0 ? 32 : 31 - Math.clz32(x & -x); R[rd + 1] = 0; break; }
+        case Op.I32_CTZ: R[rd] = ctz32(R[ra]!); R[rd + 1] = 0; break;
         case Op.I32_POPCNT: R[rd] = popcnt32(R[ra]!); R[rd + 1] = 0; break;
         case Op.I32_EQZ: R[rd] = R[ra] === 0 ? 1 : 0; R[rd + 1] = 0; break;
         case Op.I32_EXTEND8_S: R[rd] = (R[ra]! << 24) >> 24; R[rd + 1] = 0; break;
@@ -323,7 +328,7 @@ export class Interpreter {
         case Op.I64_CLZ: { const h = R[ra + 1]!; const v = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(R[ra]!); R[rd] = v; R[rd + 1] = 0; break; }
         case Op.I64_CTZ: {
           const l = R[ra]!, h = R[ra + 1]!;
-          const v = l !== 0 ? 31 - Math.clz32(l & -l) : h !== 0 ? 63 - Math.clz32(h & -h) : 64;
+          const v = l !== 0 ? ctz32(l) : h !== 0 ? 32 + ctz32(h) : 64;
           R[rd] = v; R[rd + 1] = 0; break;
         }
         case Op.I64_POPCNT: { const v = popcnt32(R[ra]!) + popcnt32(R[ra + 1]!); R[rd] = v; R[rd + 1] = 0; break; }
@@ -368,12 +373,12 @@ export class Interpreter {
         }
         case Op.I64_TRUNC_SAT_F32_S: {
           const x = F[ra]!;
-          if (x !== x) { R[rd] = 0; R[rd + 1] = 0; } else if (x >= TWO63) { R[rd] = -1; R[rd + 1] = 0x7fffffff; } else if (x < -TWO63) { R[rd] = 0; R[rd + 1] = -2147483648; } else setF64Int(R, rd, Math.trunc(x));
+          if (x !== x) { R[rd] = 0; R[rd + 1] = 0; } else if (x >= TWO63) { R[rd] = -1; R[rd + 1] = 0x7fffffff; } else if (x < -TWO63) { R[rd] = 0; R[rd + 1] = -2147483648; } else setInt(R, rd, Math.trunc(x));
           break;
         }
         case Op.I64_TRUNC_SAT_F32_U: {
           const x = F[ra]!;
-          if (!(x > -1)) { R[rd] = 0; R[rd + 1] = 0; } else if (x >= TWO64) { R[rd] = -1; R[rd + 1] = -1; } else setF64Int(R, rd, Math.trunc(x));
+          if (!(x > -1)) { R[rd] = 0; R[rd + 1] = 0; } else if (x >= TWO64) { R[rd] = -1; R[rd + 1] = -1; } else setInt(R, rd, Math.trunc(x));
           break;
         }
         case Op.F32_CONVERT_I32_S: F[rd] = R[ra]!; R[rd + 1] = 0; break;
@@ -503,21 +508,6 @@ for (const [op, size] of [
   [Op.STORE8, 1], [Op.STORE16, 2], [Op.STORE32, 4], [Op.STORE64, 8],
 ] as const) ACCESS_SIZE[op] = size;
 
-function popcnt32(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
-
-/** High 32 bits of the unsigned 64-bit product of two u32 (as int32 bit patterns). */
-function mulHiU32(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const t = a0 * b0;
-  const m1 = a1 * b0 + (t >>> 16);
-  const m2 = a0 * b1 + (m1 & 0xffff);
-  return (a1 * b1 + Math.floor(m1 / 65536) + Math.floor(m2 / 65536)) | 0;
-}
-
 function get64(R: Int32Array, r: number, signed: boolean): bigint {
   const v = (BigInt(R[r + 1]! >>> 0) << 32n) | BigInt(R[r]! >>> 0);
   return signed ? BigInt.asIntN(64, v) : v;
@@ -527,52 +517,4 @@ function set64(R: Int32Array, r: number, v: bigint): void {
   const u = BigInt.asUintN(64, v);
   R[r] = Number(u & 0xffffffffn) | 0;
   R[r + 1] = Number(u >> 32n) | 0;
-}
-
-/** An integral double in (−2^64, 2^64) into a register, as two's complement modulo 2^64. */
-function setF64Int(R: Int32Array, r: number, t: number): void {
-  const hi = Math.floor(t / TWO32);
-  R[r] = (t - hi * TWO32) | 0;
-  R[r + 1] = hi | 0;
-}
-
-function cmp64(R: Int32Array, a: number, b: number, signed: boolean): number {
-  const ah = R[a + 1]!, bh = R[b + 1]!;
-  if (ah !== bh) return signed ? (ah < bh ? -1 : 1) : (ah >>> 0 < bh >>> 0 ? -1 : 1);
-  const al = R[a]! >>> 0, bl = R[b]! >>> 0;
-  return al === bl ? 0 : al < bl ? -1 : 1;
-}
-
-function shl64(R: Int32Array, rd: number, lo: number, hi: number, k: number): void {
-  if (k === 0) { R[rd] = lo; R[rd + 1] = hi; } else if (k < 32) { R[rd + 1] = (hi << k) | (lo >>> (32 - k)); R[rd] = lo << k; } else { R[rd + 1] = lo << (k - 32); R[rd] = 0; }
-}
-
-function shr64(R: Int32Array, rd: number, lo: number, hi: number, k: number, signed: boolean): void {
-  if (k === 0) { R[rd] = lo; R[rd + 1] = hi; return; }
-  if (k < 32) {
-    R[rd] = (lo >>> k) | (hi << (32 - k));
-    R[rd + 1] = signed ? hi >> k : hi >>> k;
-  } else {
-    R[rd] = signed ? hi >> (k - 32) : hi >>> (k - 32);
-    R[rd + 1] = signed ? hi >> 31 : 0;
-  }
-}
-
-function rotl64(R: Int32Array, rd: number, lo: number, hi: number, k: number): void {
-  if (k >= 32) { const t = lo; lo = hi; hi = t; k -= 32; }
-  if (k === 0) { R[rd] = lo; R[rd + 1] = hi; return; }
-  const nlo = (lo << k) | (hi >>> (32 - k));
-  const nhi = (hi << k) | (lo >>> (32 - k));
-  R[rd] = nlo;
-  R[rd + 1] = nhi;
-}
-
-/** Round to the nearest integral value, ties to even; −0 and signs kept (x is a binary32 value). */
-function roundEven(x: number): number {
-  if (!(Math.abs(x) < 8388608)) return x; // NaN, ±inf, and values already integral
-  const f = Math.floor(x);
-  const d = x - f;
-  let r = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
-  if (r === 0 && (x < 0 || Object.is(x, -0))) r = -0;
-  return r;
 }
