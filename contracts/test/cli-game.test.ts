@@ -12,13 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HDNodeWallet } from 'ethers';
-import { startAnvil } from '../ts/anvil.ts';
+import { anvilKey as key, startAnvil } from '../ts/anvil.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = fileURLToPath(new URL('../../bin/opml.mjs', import.meta.url));
-const MNEMONIC = 'test test test test test test test test test test test junk';
-const key = (i: number) => HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey;
 
 function opml(cwd: string, env: Record<string, string>, ...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });

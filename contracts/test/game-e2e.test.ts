@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ethers, HDNodeWallet, Wallet } from 'ethers';
+import { ethers, Wallet } from 'ethers';
 import { convertModel } from '../../converter/convert.ts';
 import { compileBundle } from '../../compiler/compile.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
@@ -25,14 +25,12 @@ import { connect, GasLedger, Party } from '../../runtime/game/chain.ts';
 import { registerModel, requestInference } from '../../runtime/game/requester.ts';
 import { GameStatus, SubmissionStatus } from '../../runtime/game/abi.ts';
 import { runDemo } from '../ts/demo.ts';
-import { startAnvil } from '../ts/anvil.ts';
+import { anvilKey as key, startAnvil } from '../ts/anvil.ts';
 import type { Anvil } from '../ts/anvil.ts';
 import { deploy } from '../ts/deploy.ts';
 import { DEFAULT_DEPLOY } from '../ts/defaults.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const MNEMONIC = 'test test test test test test test test test test test junk';
-const key = (i: number) => HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey;
 const BOND = DEFAULT_DEPLOY.submitterBond;
 
 let dir: string;

@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HDNodeWallet } from 'ethers';
 import { foundryBinary } from './foundry.ts';
 
 export interface Anvil {
@@ -24,6 +25,12 @@ export interface Anvil {
 
 /** anvil's well-known first dev account (mnemonic "test test … junk"); only for a local test chain. */
 export const ANVIL_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+
+/** The private key of anvil's funded dev account i (0 … 9); only for a local chain. */
+export function anvilKey(i: number): string {
+  return HDNodeWallet.fromPhrase(ANVIL_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey;
+}
 
 /**
  * Start anvil on a free port; extra arguments are passed through (e.g. ['--disable-block-gas-limit']).

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ethers, HDNodeWallet, JsonRpcProvider, Wallet } from 'ethers';
+import { ethers, JsonRpcProvider, Wallet } from 'ethers';
 import { convertModel } from '../../converter/convert.ts';
 import { compileBundle } from '../../compiler/compile.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
@@ -24,7 +24,7 @@ import { finalize, registerModel, requestInference, taskReport, withdraw } from 
 import { TaskStatus } from '../../runtime/game/abi.ts';
 import { Narrator } from '../../runtime/game/narrate.ts';
 import type { Anvil } from './anvil.ts';
-import { startAnvil } from './anvil.ts';
+import { anvilKey, startAnvil } from './anvil.ts';
 import { deploy } from './deploy.ts';
 import { DEFAULT_DEPLOY } from './defaults.ts';
 
@@ -62,9 +62,6 @@ export interface DemoSummary {
   paid: Record<string, string>;
 }
 
-/** anvil's default accounts (mnemonic "test … junk"); only for the demo's own local chain. */
-const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
-const anvilKey = (i: number) => HDNodeWallet.fromPhrase(ANVIL_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey;
 
 const gwei = (g: bigint) => g.toLocaleString('en');
 const eth = (w: bigint) => `${ethers.formatEther(w)} ETH`;

@@ -17,7 +17,7 @@ import type { CheatPlan } from './cheat.ts';
 import type { CheatKind } from './options.ts';
 import { cheatingWorld } from './cheat.ts';
 import type { Party } from './chain.ts';
-import { bytesOf, ChainError, hexOf } from './chain.ts';
+import { bytesOf, ChainError, eventOf, hexOf } from './chain.ts';
 import type { GameModel, NodeOpening } from './world.ts';
 import { inputFromUri } from './inputs.ts';
 import { TaskWorld } from './world.ts';
@@ -348,7 +348,7 @@ export class Submitter extends Agent {
     const finalState = world.states[world.nodes]!;
     const r = await this.party.send(`submit result for task ${taskId}`, () =>
       co.getFunction('submitResult')(taskId, hexOf(finalState), world.outputs().map(hexOf), world.outputPaths().map((p) => p.map(hexOf)), { value: bond }));
-    const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'ResultSubmitted');
+    const ev = eventOf(co, r, 'ResultSubmitted');
     const submissionId = BigInt(ev!.args.submissionId);
     this.submittedTo.add(taskId);
     this.mySubmissions.add(submissionId);
@@ -433,7 +433,7 @@ export class Challenger extends Agent {
     if (agrees) return false;
     const bond = await co.getFunction('challengerBond')();
     const r = await this.party.send(`challenge task ${taskId}`, () => co.getFunction('challenge')(taskId, { value: bond }));
-    const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'Challenged');
+    const ev = eventOf(co, r, 'Challenged');
     const gameId = BigInt(ev!.args.gameId);
     this.challenged.add(submissionId);
     this.games.add(gameId);

@@ -164,5 +164,15 @@ export function shortError(e: unknown): string {
   return err?.info?.error?.message ?? err?.shortMessage ?? err?.message ?? String(e);
 }
 
+/** The first event named `name` that `contract` emitted in a receipt (its decoded form), or null. */
+export function eventOf(contract: Contract, receipt: TransactionReceipt, name: string): ethers.LogDescription | null {
+  for (const log of receipt.logs) {
+    let d: ethers.LogDescription | null = null;
+    try { d = contract.interface.parseLog(log); } catch { /* another contract's event */ }
+    if (d?.name === name) return d;
+  }
+  return null;
+}
+
 export const hexOf = (b: Uint8Array): string => ethers.hexlify(b);
 export const bytesOf = (h: string): Uint8Array => ethers.getBytes(h);

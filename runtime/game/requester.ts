@@ -15,7 +15,7 @@ import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import { RunError } from '../native/executor.ts';
 import { SubmissionStatus, TaskStatus } from './abi.ts';
 import type { Party } from './chain.ts';
-import { bytesOf, ChainError, hexOf } from './chain.ts';
+import { bytesOf, ChainError, eventOf, hexOf } from './chain.ts';
 import type { GameModel } from './world.ts';
 import { constantDataRoots } from './world.ts';
 
@@ -63,7 +63,7 @@ export async function registerModel(party: Party, m: GameModel, uri: string): Pr
   const modelId = m.manifest.model!.commitment;
   if (await co.getFunction('isRegistered')(modelId)) return { modelId, gas: 0n, existed: true };
   const r = await party.send('register model', () => co.getFunction('registerModel')(modelSpec(m), uri));
-  const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'ModelRegistered');
+  const ev = eventOf(co, r, 'ModelRegistered');
   if (!ev || String(ev.args.modelId).toLowerCase() !== modelId.toLowerCase()) throw new ChainError(`the coordinator registered ${ev?.args.modelId}, the compiled model's commitment is ${modelId}`);
   return { modelId, gas: r.gasUsed, existed: false };
 }
@@ -94,7 +94,7 @@ export async function requestInference(party: Party, m: GameModel, inputs: reado
   const paths = s0Paths(m, inputs).map((p) => p.map(hexOf));
   const r = await party.send('request inference', () => co.getFunction('requestInference')(
     m.manifest.model!.commitment, data, paths, o.challengeWindow, now + o.deadlineIn, o.dissection, o.callback ?? false, { value: o.reward }));
-  const ev = r.logs.map((l) => { try { return co.interface.parseLog(l); } catch { return null; } }).find((x) => x?.name === 'InferenceRequested');
+  const ev = eventOf(co, r, 'InferenceRequested');
   return { taskId: BigInt(ev!.args.taskId), gas: r.gasUsed };
 }
 
