@@ -4,12 +4,9 @@
  * it claims (phase 1), the node opening it can prove, and step proofs. An honest party's world comes from
  * a native run (runtime/native/); a cheating party's from runtime/game/cheat.ts.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Graph, TensorId } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { keccak256 } from '../../converter/ir/keccak.ts';
-import { readBundle } from '../../converter/bundle/read.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import type { Bytes32 } from '../../compiler/commit/merkle.ts';
 import { depthFor, merkleProof } from '../../compiler/commit/merkle.ts';
@@ -17,7 +14,8 @@ import { dataRoot, tensorCommitment, typeHash } from '../../compiler/commit/tens
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import { LEAF_BYTES, Status } from '../../compiler/opvm/isa.ts';
 import { RegionKind } from '../../compiler/opvm/layout.ts';
-import { NativeExecutor, readManifest, RunError } from '../native/executor.ts';
+import { NativeExecutor, RunError } from '../native/executor.ts';
+import { readVmBundle } from '../opvm/vm-executor.ts';
 import { nodeImage, vmRegion } from '../opvm/node-image.ts';
 import type { TraceFault } from '../opvm/tracer.ts';
 import { Tracer } from '../opvm/tracer.ts';
@@ -35,11 +33,9 @@ export interface GameModel {
 }
 
 export function loadGameModel(dir: string): GameModel {
-  const manifest = readManifest(dir);
-  const { graph, modelHash } = readBundle(dir);
-  if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
-  if (!manifest.model || manifest.nodes.some((n) => !n.vm)) throw new RunError(`${dir} has no OPVM programs or model commitment; compile it again with this opml`);
-  return { dir, graph, manifest, codes: manifest.nodes.map((n) => new Uint8Array(fs.readFileSync(path.join(dir, n.vm!.code)))) };
+  const b = readVmBundle(dir);
+  if (!b.manifest.model) throw new RunError(`${dir} has no model commitment; compile it again with this opml`);
+  return { dir, ...b };
 }
 
 /** The NodeOpening of docs/game.md §4.3, field for field. */

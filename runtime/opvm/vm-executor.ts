@@ -36,16 +36,21 @@ export interface VmRunOptions {
   alterOutputs?: (k: number, outputs: Uint8Array[]) => Uint8Array[];
 }
 
+/** A compiled bundle's graph, manifest and every node's OPVM code, checked to belong together. */
+export function readVmBundle(dir: string): { graph: Graph; manifest: CompiledManifest; codes: Uint8Array[] } {
+  const manifest = readManifest(dir);
+  const { graph, modelHash } = readBundle(dir);
+  if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
+  if (manifest.nodes.some((n) => !n.vm)) throw new RunError(`${dir} has no OPVM programs (compiled without them); run 'opml compile' again`);
+  return { graph, manifest, codes: manifest.nodes.map((n) => new Uint8Array(fs.readFileSync(path.join(dir, n.vm!.code)))) };
+}
+
 export class VmExecutor {
   private constructor(readonly graph: Graph, readonly manifest: CompiledManifest, private readonly codes: readonly Uint8Array[]) {}
 
   static load(dir: string): VmExecutor {
-    const manifest = readManifest(dir);
-    const { graph, modelHash } = readBundle(dir);
-    if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
-    const missing = manifest.nodes.filter((n) => !n.vm);
-    if (missing.length) throw new RunError(`${dir} has no OPVM programs (compiled without them); run 'opml compile' again`);
-    return new VmExecutor(graph, manifest, manifest.nodes.map((n) => new Uint8Array(fs.readFileSync(path.join(dir, n.vm!.code)))));
+    const { graph, manifest, codes } = readVmBundle(dir);
+    return new VmExecutor(graph, manifest, codes);
   }
 
   static create(graph: Graph, manifest: CompiledManifest, codes: readonly Uint8Array[]): VmExecutor {
