@@ -19,6 +19,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { ethers } from 'ethers';
+import { minedReceipt } from '../../runtime/game/chain.ts';
 import type { Graph, TensorId } from '../../converter/ir/types.ts';
 import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
@@ -93,7 +94,7 @@ before(async () => {
   wallet = new ethers.NonceManager(new ethers.Wallet(anvil.privateKey, provider));
   const deploy = async (name: string, args: unknown[] = []) => {
     const k = await new ethers.ContractFactory(c[name]!.abi as ethers.InterfaceAbi, c[name]!.bytecode, wallet).deploy(...args);
-    await k.waitForDeployment();
+    await minedReceipt(provider, k.deploymentTransaction()!.hash);
     return new ethers.Contract(await k.getAddress(), c[name]!.abi as ethers.InterfaceAbi, wallet);
   };
   const opvm = await deploy('OPVM');
@@ -119,7 +120,7 @@ function specOf(g: Graph, m: { recordsRoot: string; constantState: string }) {
 
 async function send(method: string, args: unknown[], value = 0n): Promise<ethers.TransactionReceipt> {
   const tx = await (coord[method] as ethers.BaseContractMethod)(...args, { value });
-  const r = (await tx.wait())!;
+  const r = await minedReceipt(provider, tx.hash);
   assert.equal(r.status, 1, `${method} succeeded`);
   return r;
 }
@@ -212,7 +213,7 @@ test('(d) FashionMnistConsumer: the real logits, bound to S_n, finalize with the
   const { tree, paths } = s0PathsOf(graph, [commitTensor(t.dtype, t.shape, inputBytes)]);
   const block = await provider.getBlock('latest');
   const tx = await (consumer.classify as ethers.BaseContractMethod)(inputBytes, paths[0], 60, BigInt(block!.timestamp) + 86_400n, 2, { value: 1000n });
-  await tx.wait();
+  await minedReceipt(provider, tx.hash);
   const taskId = await (consumer.lastTaskId as ethers.BaseContractMethod)();
   // the final state: every node's outputs written (trace.commitments), as traceRun builds S_n
   for (const n of graph.nodes) for (const o of n.outputs) tree.set(o, trace.commitments[o]!);
@@ -253,7 +254,7 @@ test('(e) a dispute game on the CNN with the real OPVM: open node 7, bisect its 
     // the estimate, made on the last block's timestamp, did not see): send with a margin.
     const fn = game[method] as ethers.BaseContractMethod;
     const gasLimit = ((await fn.estimateGas(...args)) * 5n) / 4n + 20_000n;
-    const r = (await (await fn(...args, { gasLimit })).wait())!;
+    const r = await minedReceipt(provider, (await fn(...args, { gasLimit })).hash);
     assert.equal(r.status, 1, `${method} succeeded`);
     return r;
   };

@@ -17,6 +17,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ethers } from 'ethers';
+import { minedReceipt } from '../../runtime/game/chain.ts';
 import type { Insn } from '../../compiler/opvm/isa.ts';
 import { encodeInsn, insn, MEM_BYTES, MEM_LEAVES, Op, OP_NAMES } from '../../compiler/opvm/isa.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
@@ -46,7 +47,7 @@ before(async () => {
   const deploy = async (name: string) => {
     const f = new ethers.ContractFactory(c[name]!.abi as ethers.InterfaceAbi, c[name]!.bytecode, wallet);
     const k = await f.deploy();
-    await k.waitForDeployment();
+    await minedReceipt(provider, k.deploymentTransaction()!.hash);
     return new ethers.Contract(await k.getAddress(), c[name]!.abi as ethers.InterfaceAbi, wallet);
   };
   opvm = await deploy('OPVM');

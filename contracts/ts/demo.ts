@@ -19,7 +19,7 @@ import type { GameModel } from '../../runtime/game/world.ts';
 import type { AgentEvent, ServedModel } from '../../runtime/game/agents.ts';
 import { Challenger, Submitter } from '../../runtime/game/agents.ts';
 import type { CheatKind } from '../../runtime/game/options.ts';
-import { connect, GasLedger, Party, shortError } from '../../runtime/game/chain.ts';
+import { connect, GasLedger, minedReceipt, Party, shortError } from '../../runtime/game/chain.ts';
 import { finalize, registerModel, requestInference, taskReport, withdraw } from '../../runtime/game/requester.ts';
 import { TaskStatus } from '../../runtime/game/abi.ts';
 import { Narrator } from '../../runtime/game/narrate.ts';
@@ -113,7 +113,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       for (let i = 0; i < 3; i++) {
         const w = Wallet.createRandom();
         const tx = await funder.sendTransaction({ to: w.address, value: ethers.parseEther('0.5') });
-        await tx.wait();
+        await minedReceipt(provider, tx.hash);
         keys.push(w.privateKey);
       }
       p(`chain      ${o.rpc} (funded three fresh accounts with 0.5 ETH each from ${funder.address})`);

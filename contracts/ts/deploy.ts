@@ -9,6 +9,7 @@ import { ContractFactory } from 'ethers';
 import type { ethers } from 'ethers';
 import type { Signer } from 'ethers';
 import { compileContracts } from './compile.ts';
+import { minedReceipt } from '../../runtime/game/chain.ts';
 
 import type { DeployOptions } from './defaults.ts';
 import { DEFAULT_DEPLOY } from './defaults.ts';
@@ -35,17 +36,17 @@ export async function deploy(signer: Signer, o: DeployOptions = DEFAULT_DEPLOY):
   };
   const opvm = need('OPVM');
   const vf = await new ContractFactory(opvm.abi as ethers.InterfaceAbi, opvm.bytecode, signer).deploy();
-  const vr = await vf.deploymentTransaction()!.wait();
+  const vr = await minedReceipt(signer.provider!, vf.deploymentTransaction()!.hash);
   const tc = need('TaskCoordinator');
   const cf = await new ContractFactory(tc.abi as ethers.InterfaceAbi, tc.bytecode, signer).deploy(o.submitterBond, o.challengerBond, o.clockSeconds, await vf.getAddress());
-  const cr = await cf.deploymentTransaction()!.wait();
+  const cr = await minedReceipt(signer.provider!, cf.deploymentTransaction()!.hash);
   const coordinator = await cf.getAddress();
   const game = await cf.getFunction('game')() as string;
   const net = await signer.provider!.getNetwork();
   return {
     format: 'opml-deployment', chainId: net.chainId.toString(), coordinator, game, verifier: await vf.getAddress(),
     submitterBond: o.submitterBond.toString(), challengerBond: o.challengerBond.toString(), clockSeconds: o.clockSeconds,
-    block: cr!.blockNumber, gas: { verifier: vr!.gasUsed.toString(), coordinator: cr!.gasUsed.toString() },
+    block: cr.blockNumber, gas: { verifier: vr.gasUsed.toString(), coordinator: cr.gasUsed.toString() },
   };
 }
 

@@ -6,6 +6,7 @@
  * contracts/tools/gas-report.ts (the table in contracts/README.md).
  */
 import { ethers } from 'ethers';
+import { minedReceipt } from '../../runtime/game/chain.ts';
 import type { Insn } from '../../compiler/opvm/isa.ts';
 import { insn, Op } from '../../compiler/opvm/isa.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
@@ -84,7 +85,7 @@ export async function measureStepGas(cases: readonly GasCase[] = GAS_CASES): Pro
     try {
       const wallet = new ethers.NonceManager(new ethers.Wallet(anvil.privateKey, provider));
       const k = await new ethers.ContractFactory(OPVM!.abi as ethers.InterfaceAbi, OPVM!.bytecode, wallet).deploy();
-      await k.waitForDeployment();
+      await minedReceipt(provider, k.deploymentTransaction()!.hash);
       const opvm = new ethers.Contract(await k.getAddress(), OPVM!.abi as ethers.InterfaceAbi, wallet);
       gasUsed[hardfork] = [];
       for (const g of cases) {
@@ -94,7 +95,7 @@ export async function measureStepGas(cases: readonly GasCase[] = GAS_CASES): Pro
         const got = await opvm.step!.staticCall(s.preHash, proof);
         if (got !== want) throw new Error(`${g.name}: OPVM.step gave ${got}, verify.ts ${want}`);
         const tx = await wallet.sendTransaction({ to: await opvm.getAddress(), data: opvm.interface.encodeFunctionData('step', [s.preHash, proof]) });
-        const r = (await tx.wait())!;
+        const r = await minedReceipt(provider, tx.hash);
         if (r.status !== 1) throw new Error(`${g.name}: transaction failed`);
         gasUsed[hardfork]!.push(Number(r.gasUsed));
       }

@@ -15,7 +15,7 @@
 import { ethers } from 'ethers';
 import type { StepProofFile } from '../../runtime/opvm/proof.ts';
 import { fromHex, packProof, proofFromJson } from '../../runtime/opvm/proof.ts';
-import { ChainError, loadKey, shortError } from '../../runtime/game/chain.ts';
+import { ChainError, loadKey, minedReceipt, shortError } from '../../runtime/game/chain.ts';
 import { compileContracts } from './compile.ts';
 import { ANVIL_KEY_0, startAnvil } from './anvil.ts';
 import type { Anvil } from './anvil.ts';
@@ -93,12 +93,12 @@ export async function deployVerifier(signer: ethers.Signer): Promise<{ address: 
   let k: ethers.BaseContract;
   try {
     k = await new ethers.ContractFactory(a.abi as ethers.InterfaceAbi, a.bytecode, signer).deploy();
-    await k.waitForDeployment();
   } catch (e) {
     throw new ChainError(`deploying the OPVM verifier failed: ${shortError(e)}`);
   }
-  const r = await k.deploymentTransaction()?.wait();
-  return { address: await k.getAddress(), gas: r?.gasUsed ?? 0n };
+  const r = await minedReceipt(signer.provider!, k.deploymentTransaction()!.hash);
+  if (r.status !== 1) throw new ChainError(`deploying the OPVM verifier failed (tx ${r.hash})`);
+  return { address: await k.getAddress(), gas: r.gasUsed };
 }
 
 /**
@@ -182,8 +182,8 @@ export async function verifyStepOnChain(file: StepProofFile, o: OnChainOptions =
     let gasSource: 'transaction' | 'estimate';
     if (anvil) {
       const tx = await signer!.sendTransaction({ to: verifier, data });
-      const r = await tx.wait();
-      if (!r || r.status !== 1) throw new ChainError(`the transaction calling ${at} failed (tx ${tx.hash})`);
+      const r = await minedReceipt(p, tx.hash);
+      if (r.status !== 1) throw new ChainError(`the transaction calling ${at} failed (tx ${tx.hash})`);
       gasUsed = r.gasUsed;
       gasSource = 'transaction';
     } else {
