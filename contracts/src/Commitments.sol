@@ -10,7 +10,7 @@ pragma solidity ^0.8.24;
  */
 library Commitments {
     /// The version word that leads the model commitment.
-    uint256 internal constant MODEL_COMMITMENT_VERSION = 1;
+    uint256 internal constant MODEL_COMMITMENT_VERSION = 2;
 
     /// Smallest d with 2^d ≥ n (n ≥ 1; 0 for n ≤ 1): the depth of a tree over n leaves.
     function ceilLog2(uint256 n) internal pure returns (uint256 d) {
@@ -120,12 +120,29 @@ library Commitments {
         h = keccak256(b);
     }
 
-    /// R = keccak256(opHash ‖ codeRoot ‖ layoutHash ‖ ioHash).
-    function nodeRecord(bytes32 opHash, bytes32 codeRoot, bytes32 layoutHash, bytes32 io) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(opHash, codeRoot, layoutHash, io));
+    /// R = keccak256(opHash ‖ codeRoot ‖ layoutHash ‖ ioHash ‖ u256(stepBound)).
+    function nodeRecord(bytes32 opHash, bytes32 codeRoot, bytes32 layoutHash, bytes32 io, uint64 stepBound)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encodePacked(opHash, codeRoot, layoutHash, io, uint256(stepBound)));
     }
 
-    /// M = keccak256(u256(1) ‖ recordsRoot ‖ u256(nodes) ‖ constantState ‖ u256(slots) ‖ ioHash).
+    /// Bytes per element of a dtype code (docs/ir.md §5), 0 for an unknown code.
+    function elementBytes(uint256 dtype) internal pure returns (uint256) {
+        // float32 1, int8 2, uint8 3, int16 4, int32 5, int64 6, bool 7
+        if (dtype == 0 || dtype > 7) return 0;
+        return uint8(bytes8(0x0004010102040801)[dtype]);
+    }
+
+    /// typeHash = keccak256(u256(dtype) ‖ u256(rank) ‖ u256(d_0) ‖ … ‖ u256(d_{rank−1})) (docs/commitments.md).
+    function tensorTypeHash(uint256 dtype, uint64[] calldata dims) internal pure returns (bytes32) {
+        // abi.encodePacked pads every array element to a 32-byte word: u256(d_i).
+        return keccak256(abi.encodePacked(dtype, dims.length, dims));
+    }
+
+    /// M = keccak256(u256(2) ‖ recordsRoot ‖ u256(nodes) ‖ constantState ‖ u256(slots) ‖ ioHash).
     function modelCommitment(bytes32 recordsRoot, uint256 nodes, bytes32 constantState, uint256 slots, bytes32 io)
         internal
         pure

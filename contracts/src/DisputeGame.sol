@@ -71,6 +71,7 @@ contract DisputeGame {
         bytes32[][] inPaths;
         bytes32[] outRoots;
         bytes32[][] outPaths;
+        uint64 stepBound; // the node record's step bound, fixed at compile time
         uint64 steps;
         bytes finalHeader;
         bytes32[][] outRegionPaths;
@@ -168,6 +169,7 @@ contract DisputeGame {
     error BadInputProof(uint256 i);
     error BadTransition();
     error BadSteps();
+    error StepsAboveBound(uint64 steps, uint64 bound);
     error BadFinalState();
     error BadOutputRegion(uint256 j);
 
@@ -184,7 +186,7 @@ contract DisputeGame {
         if (msg.sender != coordinator) revert OnlyCoordinator();
         if (
             s.nodes == 0 || s.slotDepth > MAX_SLOT_DEPTH || s.dissection < 2 || s.dissection > MAX_DISSECTION
-                || s.submitter == address(0) || s.challenger == address(0)
+                || s.submitter == address(0) || s.challenger == address(0) || s.submitter == s.challenger
         ) revert BadSetup();
         gameId = ++gameCount;
         Game storage g = _games[gameId];
@@ -408,10 +410,10 @@ contract DisputeGame {
         }
     }
 
-    /// 1. R_k = H(opHash ‖ codeRoot ‖ layoutHash ‖ ioHash(node IO)) at leaf k − 1 under recordsRoot.
+    /// 1. R_k = H(opHash ‖ codeRoot ‖ layoutHash ‖ ioHash(node IO) ‖ u256(stepBound)) at leaf k − 1 under recordsRoot.
     function _checkRecord(Game storage g, NodeOpening calldata o, uint256 k, bytes32 layoutHash) internal view {
         bytes32 io = Commitments.ioHash(o.inSlots, o.inTypes, o.outSlots, o.outTypes);
-        bytes32 record = Commitments.nodeRecord(o.opHash, o.codeRoot, layoutHash, io);
+        bytes32 record = Commitments.nodeRecord(o.opHash, o.codeRoot, layoutHash, io, o.stepBound);
         if (o.recordPath.length != Commitments.ceilLog2(g.nodes)) revert BadRecordProof();
         if (MerkleLib.rootFromCalldataPath(record, k - 1, o.recordPath) != g.recordsRoot) revert BadRecordProof();
     }
@@ -488,7 +490,7 @@ contract DisputeGame {
     }
 
     /**
-     * 5. 1 ≤ steps ≤ 2^48; the final header is halted (status 1, zero padding) and output j's region root
+     * 5. 1 ≤ steps ≤ min(stepBound, 2^48) (the bound of the node record, checked in step 1); the final header is halted (status 1, zero padding) and output j's region root
      * outRoots[j] lies at leaf address / 2^h (height h) under its memRoot.
      */
     function _finalState(NodeOpening calldata o, uint256[] memory kinds, uint256[] memory indexes, uint256[] memory heights)
@@ -497,6 +499,7 @@ contract DisputeGame {
         returns (bytes32)
     {
         if (o.steps == 0 || o.steps > MAX_STEPS) revert BadSteps();
+        if (o.steps > o.stepBound) revert StepsAboveBound(o.steps, o.stepBound);
         bytes calldata header = o.finalHeader;
         if (header.length != HEADER_BYTES) revert BadFinalState();
         bytes32 memRoot = bytes32(header[0:32]);

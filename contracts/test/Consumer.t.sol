@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Synth} from "./game/Synth.sol";
 import {Sparse} from "./game/Sparse.sol";
-import {MisbehavingConsumer, RejectingOwner} from "./game/Mocks.sol";
+import {MisbehavingConsumer, RejectingPayer} from "./game/Mocks.sol";
 import {VmExt} from "./game/VmExt.sol";
 import {TaskCoordinator} from "../src/TaskCoordinator.sol";
 import {OPVM} from "../src/OPVM.sol";
@@ -34,9 +34,9 @@ contract ConsumerTest is Synth {
 
     function setUp() public {
         hevm.warp(1_700_000_000);
-        coord = new TaskCoordinator(SUB_BOND, CHAL_BOND, 1 hours, new OPVM());
+        coord = new TaskCoordinator(SUB_BOND, CHAL_BOND, 1 hours, WINDOW, new OPVM());
         fmnist = coord.registerModel(fmnistSpec(), "models/fmnist-cnn");
-        consumer = new FashionMnistConsumer(coord, fmnist);
+        consumer = new FashionMnistConsumer(coord, fmnist, WINDOW);
         deadline = uint64(block.timestamp + 1 days);
         hevm.deal(SUB, 100 ether);
         hevm.deal(address(this), 100 ether);
@@ -46,6 +46,11 @@ contract ConsumerTest is Synth {
 
     function f32Type(uint256[] memory dims) internal pure returns (bytes32) {
         return typeHash(1, dims);
+    }
+
+    function f32TensorType(uint64[] memory dims) internal pure returns (TaskCoordinator.TensorType memory t) {
+        t.dtype = 1;
+        t.dims = dims;
     }
 
     function inType() internal pure returns (bytes32) {
@@ -71,11 +76,15 @@ contract ConsumerTest is Synth {
         s.constantState = Sparse.root(constants());
         s.slots = uint32(FSLOTS);
         s.inSlots = u32s(IN_SLOT);
-        s.inTypes = new bytes32[](1);
-        s.inTypes[0] = inType();
+        s.inTypes = new TaskCoordinator.TensorType[](1);
+        uint64[] memory di = new uint64[](4);
+        (di[0], di[1], di[2], di[3]) = (1, 1, 28, 28);
+        s.inTypes[0] = f32TensorType(di);
         s.outSlots = u32s(OUT_SLOT);
-        s.outTypes = new bytes32[](1);
-        s.outTypes[0] = outType();
+        s.outTypes = new TaskCoordinator.TensorType[](1);
+        uint64[] memory d = new uint64[](2);
+        (d[0], d[1]) = (1, 10);
+        s.outTypes[0] = f32TensorType(d);
     }
 
     function image() internal pure returns (bytes memory b) {
@@ -101,7 +110,7 @@ contract ConsumerTest is Synth {
     }
 
     function classify() internal returns (uint256) {
-        return consumer.classify{value: REWARD}(image(), Sparse.path(constants(), IN_SLOT), WINDOW, deadline, 2);
+        return consumer.classify{value: REWARD}(image(), Sparse.path(constants(), IN_SLOT), deadline, 2);
     }
 
     function submitLogits(uint256 taskId, bytes memory logits) internal returns (bytes[] memory o) {
@@ -110,8 +119,12 @@ contract ConsumerTest is Synth {
         o[0] = logits;
         bytes32[][] memory p = new bytes32[][](1);
         p[0] = Sparse.path(t, OUT_SLOT);
+        bytes32 salt = keccak256("consumer salt");
         hevm.prank(SUB);
-        coord.submitResult{value: SUB_BOND}(taskId, Sparse.root(t), o, p);
+        coord.commitResult(coord.resultCommitment(taskId, SUB, Sparse.root(t), keccak256(abi.encode(o)), salt));
+        hevm.roll(block.number + 1);
+        hevm.prank(SUB);
+        coord.submitResult{value: SUB_BOND}(taskId, Sparse.root(t), o, p, salt);
     }
 
     uint32[10] internal sample = [
@@ -141,7 +154,8 @@ contract ConsumerTest is Synth {
         hevm.expectEmit(address(consumer));
         emit FashionMnistConsumer.Classified(taskId, 7, 0x40c00000);
         coord.finalize(taskId, o);
-        (bool requested, bool answered, uint8 label, uint32 bits) = consumer.classifications(taskId);
+        (bool requested, bool answered,, uint8 label, uint32 bits, address payer) = consumer.classifications(taskId);
+        assertEq(payer, address(this), "payer recorded");
         assertTrue(requested && answered, "answered");
         assertEq(label, 7, "Sneaker");
         assertEq(bits, 0x40c00000, "6.0");
@@ -156,7 +170,7 @@ contract ConsumerTest is Synth {
 
     function test_classify_badImage() public {
         vm.expectRevert(FashionMnistConsumer.BadImage.selector);
-        consumer.classify{value: REWARD}(new bytes(3135), Sparse.path(constants(), IN_SLOT), WINDOW, deadline, 2);
+        consumer.classify{value: REWARD}(new bytes(3135), Sparse.path(constants(), IN_SLOT), deadline, 2);
     }
 
     function test_onInferenceResult_errors() public {
@@ -184,16 +198,18 @@ contract ConsumerTest is Synth {
         assertTrue(!ok, "refused");
     }
 
-    /// Logits of the wrong size: the callback reverts, the result is final anyway.
+    /// Logits that are all NaN: the callback reverts, the result is final anyway.
     function test_callback_badLogitsDoesNotUndoFinality() public {
         uint256 taskId = classify();
-        bytes[] memory o = submitLogits(taskId, new bytes(36));
+        uint32[10] memory nan;
+        for (uint256 i = 0; i < 10; i++) nan[i] = 0x7fc00000;
+        bytes[] memory o = submitLogits(taskId, logitsOf(nan));
         hevm.warp(block.timestamp + WINDOW);
         hevm.expectEmit(address(coord));
         emit TaskCoordinator.CallbackFailed(taskId);
         coord.finalize(taskId, o);
         assertEq(uint256(coord.getTask(taskId).status), uint256(TaskCoordinator.TaskStatus.Final), "final");
-        (, bool answered,,) = consumer.classifications(taskId);
+        (, bool answered,,,,) = consumer.classifications(taskId);
         assertTrue(!answered, "not answered");
     }
 
@@ -266,26 +282,68 @@ contract ConsumerTest is Synth {
         }
         assertEq(consumer.modelId(), fmnist, "model");
         assertEq(address(consumer.coordinator()), address(coord), "coordinator");
-        assertEq(consumer.owner(), address(this), "owner");
+        assertEq(consumer.challengeWindow(), WINDOW, "window");
     }
 
-    function test_reclaim_byOwner() public {
+    /// The window is the deployer's, at least the coordinator's minimum: no caller picks a 1 s window.
+    function test_window_atLeastTheCoordinatorsMinimum() public {
+        vm.expectRevert(abi.encodeWithSelector(FashionMnistConsumer.BadWindow.selector, uint64(1), WINDOW));
+        new FashionMnistConsumer(coord, fmnist, 1);
         uint256 taskId = classify();
-        hevm.prank(SUB);
-        vm.expectRevert(FashionMnistConsumer.OnlyOwner.selector);
+        assertEq(coord.getTask(taskId).challengeWindow, WINDOW, "the consumer's window");
+    }
+
+    /// The reward of an unanswered task goes back to whoever paid it (not to the deployer), by pull.
+    function test_reclaim_refundsThePayer() public {
+        address payer = address(0xbea7);
+        hevm.deal(payer, 1 ether);
+        hevm.prank(payer);
+        uint256 taskId = consumer.classify{value: REWARD}(image(), Sparse.path(constants(), IN_SLOT), deadline, 2);
+        vm.expectRevert(TaskCoordinator.DeadlineNotPassed.selector);
         consumer.reclaim(taskId);
         hevm.warp(deadline + 1);
-        uint256 before = address(this).balance;
+        hevm.prank(SUB); // anyone may trigger it
         consumer.reclaim(taskId);
-        assertEq(address(this).balance, before + REWARD, "reward back to the owner");
+        assertEq(consumer.refunds(payer), REWARD, "owed to the payer");
+        assertEq(consumer.refunds(address(this)), 0, "nothing to the deployer");
+        vm.expectRevert(FashionMnistConsumer.AlreadyRefunded.selector);
+        consumer.reclaim(taskId);
+        hevm.prank(payer);
+        consumer.withdrawRefund();
+        assertEq(payer.balance, 1 ether, "paid back");
+        hevm.prank(payer);
+        vm.expectRevert(FashionMnistConsumer.NothingToWithdraw.selector);
+        consumer.withdrawRefund();
+        vm.expectRevert(FashionMnistConsumer.UnknownRequest.selector);
+        consumer.reclaim(taskId + 1);
     }
 
-    function test_reclaim_ownerRefuses() public {
-        RejectingOwner o = new RejectingOwner(coord, fmnist);
+    /// Someone reclaimed the task at the coordinator directly: the consumer still refunds the payer.
+    function test_reclaim_afterDirectCoordinatorReclaim() public {
+        uint256 taskId = classify();
+        hevm.warp(deadline + 1);
+        coord.reclaim(taskId);
+        consumer.reclaim(taskId);
+        assertEq(consumer.refunds(address(this)), REWARD, "owed");
+    }
+
+    /// An answered task cannot be refunded.
+    function test_reclaim_finalIsNotReclaimable() public {
+        uint256 taskId = classify();
+        bytes[] memory o = submitLogits(taskId, logitsOf(sample));
+        hevm.warp(block.timestamp + WINDOW);
+        coord.finalize(taskId, o);
+        vm.expectRevert(FashionMnistConsumer.NotReclaimable.selector);
+        consumer.reclaim(taskId);
+    }
+
+    function test_reclaim_payerRefuses() public {
+        RejectingPayer o = new RejectingPayer(consumer);
         uint256 taskId = o.classify{value: REWARD}(image(), Sparse.path(constants(), IN_SLOT), deadline);
         hevm.warp(deadline + 1);
+        consumer.reclaim(taskId);
         vm.expectRevert(FashionMnistConsumer.TransferFailed.selector);
-        o.reclaim(taskId);
+        o.withdrawRefund();
     }
 
     // ---------------------------------------------------------------------------------------------------

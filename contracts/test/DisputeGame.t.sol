@@ -167,6 +167,11 @@ contract DisputeGameTest is Synth, IGameResolver {
         s.challenger = address(0);
         vm.expectRevert(DisputeGame.BadSetup.selector);
         game.create(s);
+        // a game against oneself
+        s = setup(bytes32(uint256(1)), 2);
+        s.challenger = SUB;
+        vm.expectRevert(DisputeGame.BadSetup.selector);
+        game.create(s);
     }
 
     /// A one-node model starts at [0, 1]: the submitter opens node 1 right away.
@@ -548,7 +553,7 @@ contract DisputeGameTest is Synth, IGameResolver {
         for (uint256 i = 0; i < o.inSlots.length; i++) io = bytes.concat(io, abi.encodePacked(uint256(o.inSlots[i]), o.inTypes[i]));
         io = bytes.concat(io, abi.encodePacked(o.outSlots.length));
         for (uint256 j = 0; j < o.outSlots.length; j++) io = bytes.concat(io, abi.encodePacked(uint256(o.outSlots[j]), o.outTypes[j]));
-        return keccak256(abi.encodePacked(o.opHash, o.codeRoot, keccak256(lay), keccak256(io)));
+        return keccak256(abi.encodePacked(o.opHash, o.codeRoot, keccak256(lay), keccak256(io), uint256(o.stepBound)));
     }
 
     /**
@@ -599,6 +604,31 @@ contract DisputeGameTest is Synth, IGameResolver {
         o = honest().openings[1];
         o.kinds[4] = 3; // the output has no region
         open(customGame(o), o, abi.encodeWithSelector(DisputeGame.BadOutputRegion.selector, 0));
+    }
+
+    /**
+     * The step-inflation attack (issue 11.4): a cheater claims far more steps than the node can run, so that
+     * the challenger pays for more phase-1 rounds. The node record commits a compile-time step bound: a claim
+     * above it is refused, and a bound changed in the opening no longer matches the record. A claim at the
+     * bound itself (a halted state padded to it) is fine.
+     */
+    function test_openNode_stepsAboveTheRecordsBound() public {
+        (uint256 id, Trace memory h) = atOpen(2);
+        DisputeGame.NodeOpening memory o = h.openings[1];
+        uint64 bound = stepBoundOf(2);
+        assertEq(o.stepBound, bound, "the opening carries the record's bound");
+        o.steps = uint64(1 << 48);
+        open(id, o, abi.encodeWithSelector(DisputeGame.StepsAboveBound.selector, uint64(1 << 48), bound));
+        o.steps = bound + 1;
+        open(id, o, abi.encodeWithSelector(DisputeGame.StepsAboveBound.selector, bound + 1, bound));
+        o.stepBound = uint64(1 << 48); // a bound of the cheater's choosing is not the record's
+        o.steps = uint64(1 << 48);
+        open(id, o, abi.encodeWithSelector(DisputeGame.BadRecordProof.selector));
+        o = honest().openings[1];
+        o.steps = bound;
+        hevm.prank(SUB);
+        game.openNode(id, o);
+        assertEq(st(game, id).hi, bound, "phase 1 over [0, bound]");
     }
 
     /// 5. steps and the final state: zero or too many steps, not halted, bad padding, wrong length.

@@ -19,29 +19,34 @@ contract TaskCoordinatorTest is CoordinatorBase {
 
     function test_registerModel() public {
         TaskCoordinator.ModelSpec memory s = modelSpec();
-        assertEq(modelId, modelIdOf(s), "model commitment computed on chain");
+        assertEq(modelId, modelIdOf(s, MODEL_URI), "model commitment and uri, computed on chain");
         assertTrue(coord.isRegistered(modelId), "registered");
         assertEq(coord.slotDepth(modelId), SLOT_DEPTH, "slot depth");
-        TaskCoordinator.ModelSpec memory got = coord.getModel(modelId);
+        TaskCoordinator.Model memory got = coord.getModel(modelId);
+        assertEq(got.commitment, commitmentOf(s), "commitment");
         assertEq(got.recordsRoot, s.recordsRoot, "records root");
         assertEq(got.nodes, NODES, "nodes");
         assertEq(got.constantState, s.constantState, "constant state");
         assertEq(got.slots, SLOTS, "slots");
-        assertEq(got.outSlots.length, 2, "outputs");
-        assertEq(got.outSlots[0], 4, "output 0");
-        assertEq(got.outTypes[1], s.outTypes[1], "output 1 type");
-        // another model: events carry the fields
-        s.constantState = keccak256("other");
-        bytes32 id = modelIdOf(s);
+        assertEq(got.outputs.length, 2, "outputs");
+        assertEq(got.outputs[0].slot, 4, "output 0");
+        assertEq(got.outputs[1].typeHash, slotType(2), "output 1 type hash, computed on chain from dtype and shape");
+        assertEq(got.outputs[1].byteLength, 8, "output 1 byte length");
+        assertEq(got.outputs[1].dtype, INT64, "output 1 dtype");
+        assertEq(got.inputs[0].byteLength, 8 * X_LEN, "input byte length");
+        // the same model at another URI is another registration; events carry the fields
+        bytes32 id = modelIdOf(s, "uri");
+        assertTrue(id != modelId, "the URI is bound to the id");
         hevm.expectEmit(address(coord));
-        emit TaskCoordinator.ModelRegistered(id, s.recordsRoot, s.nodes, s.constantState, s.slots, "uri");
+        emit TaskCoordinator.ModelRegistered(id, commitmentOf(s), s.recordsRoot, s.nodes, s.constantState, s.slots, "uri");
         assertEq(coord.registerModel(s, "uri"), id, "returned id");
+        assertEq(coord.modelIdOf(commitmentOf(s), "uri"), id, "modelIdOf");
     }
 
     function test_registerModel_exists() public {
         TaskCoordinator.ModelSpec memory s = modelSpec();
         vm.expectRevert(TaskCoordinator.ModelExists.selector);
-        coord.registerModel(s, "again");
+        coord.registerModel(s, MODEL_URI);
     }
 
     function test_registerModel_bad() public {
@@ -54,16 +59,29 @@ contract TaskCoordinatorTest is CoordinatorBase {
         vm.expectRevert(TaskCoordinator.BadModel.selector);
         coord.registerModel(s, "");
         s = modelSpec();
-        s.inTypes = new bytes32[](2);
+        s.inTypes = new TaskCoordinator.TensorType[](2);
         vm.expectRevert(TaskCoordinator.BadModel.selector);
         coord.registerModel(s, "");
         s = modelSpec();
-        s.outTypes = new bytes32[](1);
+        s.outTypes = new TaskCoordinator.TensorType[](1);
+        vm.expectRevert(TaskCoordinator.BadModel.selector);
+        coord.registerModel(s, "");
+        // an unknown dtype code; a rank above MAX_RANK; a byte length above 2^64 − 1
+        s = modelSpec();
+        s.inTypes[0].dtype = 8;
+        vm.expectRevert(TaskCoordinator.BadModel.selector);
+        coord.registerModel(s, "");
+        s = modelSpec();
+        s.outTypes[0].dims = new uint64[](17);
+        vm.expectRevert(TaskCoordinator.BadModel.selector);
+        coord.registerModel(s, "");
+        s = modelSpec();
+        s.inTypes[0].dims[0] = type(uint64).max / 4;
         vm.expectRevert(TaskCoordinator.BadModel.selector);
         coord.registerModel(s, "");
         s = modelSpec();
         s.inSlots = new uint32[](17);
-        s.inTypes = new bytes32[](17);
+        s.inTypes = new TaskCoordinator.TensorType[](17);
         vm.expectRevert(TaskCoordinator.BadModel.selector);
         coord.registerModel(s, "");
         s = modelSpec();
@@ -115,8 +133,10 @@ contract TaskCoordinatorTest is CoordinatorBase {
         bytes32[][] memory p = s0Paths();
         vm.expectRevert(TaskCoordinator.UnknownModel.selector);
         coord.requestInference(keccak256("nope"), ins, p, WINDOW, deadline, 2, false);
-        vm.expectRevert(TaskCoordinator.BadWindow.selector);
+        vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadWindow.selector, 0, MIN_WINDOW));
         coord.requestInference(modelId, ins, p, 0, deadline, 2, false);
+        vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadWindow.selector, MIN_WINDOW - 1, MIN_WINDOW));
+        coord.requestInference(modelId, ins, p, MIN_WINDOW - 1, deadline, 2, false);
         vm.expectRevert(TaskCoordinator.BadDeadline.selector);
         coord.requestInference(modelId, ins, p, WINDOW, uint64(block.timestamp), 2, false);
         vm.expectRevert(TaskCoordinator.BadDissection.selector);
@@ -130,6 +150,14 @@ contract TaskCoordinatorTest is CoordinatorBase {
         // bytes and a data root at once
         ins[0].dataRoot = bytes32(uint256(1));
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadInputData.selector, 0));
+        coord.requestInference(modelId, ins, p, WINDOW, deadline, 2, false);
+        ins = inputs();
+        // input bytes of another length than the model's input type (zero padding is not the same tensor)
+        ins[0].data = bytes.concat(inputX(), new bytes(8));
+        vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadInputLength.selector, 0, 8 * X_LEN + 8, 8 * X_LEN));
+        coord.requestInference(modelId, ins, p, WINDOW, deadline, 2, false);
+        ins[0].data = new bytes(7);
+        vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadInputLength.selector, 0, 7, 8 * X_LEN));
         coord.requestInference(modelId, ins, p, WINDOW, deadline, 2, false);
         ins = inputs();
         // a path of the wrong length, a forged path
@@ -162,10 +190,16 @@ contract TaskCoordinatorTest is CoordinatorBase {
         uint256 taskId = request();
         Trace memory h = honest();
         (bytes[] memory o, bytes32[][] memory paths) = outputsOf(h);
+        bytes32 c = coord.resultCommitment(taskId, SUB, h.states[NODES], keccak256(abi.encode(o)), SALT);
+        hevm.expectEmit(address(coord));
+        emit TaskCoordinator.ResultCommitted(c, SUB);
+        assertEq(commitAs(taskId, SUB, h), c, "commitment");
+        assertEq(coord.commitBlock(c), block.number, "committed now");
+        hevm.roll(block.number + 1);
         hevm.expectEmit(address(coord));
         emit TaskCoordinator.ResultSubmitted(taskId, 1, SUB, h.states[NODES], o);
         hevm.prank(SUB);
-        coord.submitResult{value: SUB_BOND}(taskId, h.states[NODES], o, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, h.states[NODES], o, paths, SALT);
         TaskCoordinator.Submission memory s = sub_(1);
         assertEq(s.taskId, taskId, "task");
         assertEq(s.submitter, SUB, "submitter");
@@ -175,6 +209,7 @@ contract TaskCoordinatorTest is CoordinatorBase {
         assertEq(uint256(s.status), uint256(TaskCoordinator.SubmissionStatus.Live), "live");
         assertEq(task_(taskId).liveSubmission, 1, "live result");
         assertEq(leU64(bytes32(o[0]), 0), 16, "y3");
+        assertEq(coord.commitBlock(c), 0, "commitment used up");
     }
 
     function test_submitResult_errors() public {
@@ -182,44 +217,97 @@ contract TaskCoordinatorTest is CoordinatorBase {
         Trace memory h = honest();
         (bytes[] memory o, bytes32[][] memory paths) = outputsOf(h);
         bytes32 sn = h.states[NODES];
+        commitAs(taskId, SUB, h);
+        hevm.roll(block.number + 1);
         hevm.startPrank(SUB);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.WrongBond.selector, 1, SUB_BOND));
-        coord.submitResult{value: 1}(taskId, sn, o, paths);
+        coord.submitResult{value: 1}(taskId, sn, o, paths, SALT);
         vm.expectRevert(TaskCoordinator.UnknownTask.selector);
-        coord.submitResult{value: SUB_BOND}(99, sn, o, paths);
+        coord.submitResult{value: SUB_BOND}(99, sn, o, paths, SALT);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadOutputCount.selector, 1, 2));
-        coord.submitResult{value: SUB_BOND}(taskId, sn, new bytes[](1), paths);
+        coord.submitResult{value: SUB_BOND}(taskId, sn, new bytes[](1), paths, SALT);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadOutputCount.selector, 3, 2));
-        coord.submitResult{value: SUB_BOND}(taskId, sn, o, new bytes32[][](3));
+        coord.submitResult{value: SUB_BOND}(taskId, sn, o, new bytes32[][](3), SALT);
+        // output bytes of another length than the model's output type, e.g. zero padded
+        bytes[] memory padded = outs(h);
+        padded[1] = bytes.concat(padded[1], new bytes(24));
+        vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadOutputLength.selector, 1, 32, 8));
+        coord.submitResult{value: SUB_BOND}(taskId, sn, padded, paths, SALT);
         // output bytes that are not the committed ones
         bytes[] memory wrong = outs(h);
         wrong[1] = le64(9);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadOutputProof.selector, 1));
-        coord.submitResult{value: SUB_BOND}(taskId, sn, wrong, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, sn, wrong, paths, SALT);
         // a forged path; a path of another length; another final state
         bytes32 saved = paths[0][0];
         paths[0][0] = bytes32(uint256(saved) ^ 1);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadOutputProof.selector, 0));
-        coord.submitResult{value: SUB_BOND}(taskId, sn, o, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, sn, o, paths, SALT);
         paths[0][0] = saved;
         bytes32[][] memory p2 = new bytes32[][](2);
         p2[0] = paths[0];
         p2[1] = new bytes32[](4);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadOutputProof.selector, 1));
-        coord.submitResult{value: SUB_BOND}(taskId, sn, o, p2);
+        coord.submitResult{value: SUB_BOND}(taskId, sn, o, p2, SALT);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.BadOutputProof.selector, 0));
-        coord.submitResult{value: SUB_BOND}(taskId, h.states[2], o, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, h.states[2], o, paths, SALT);
+        // a reveal with another salt has no commitment
+        vm.expectRevert(TaskCoordinator.NoCommitment.selector);
+        coord.submitResult{value: SUB_BOND}(taskId, sn, o, paths, bytes32(0));
         // live result: not open
-        coord.submitResult{value: SUB_BOND}(taskId, sn, o, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, sn, o, paths, SALT);
         vm.expectRevert(TaskCoordinator.TaskNotOpen.selector);
-        coord.submitResult{value: SUB_BOND}(taskId, sn, o, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, sn, o, paths, SALT);
         hevm.stopPrank();
         // past the deadline
         uint256 t2 = request();
         hevm.warp(deadline + 1);
         hevm.prank(SUB);
         vm.expectRevert(TaskCoordinator.PastDeadline.selector);
-        coord.submitResult{value: SUB_BOND}(t2, sn, o, paths);
+        coord.submitResult{value: SUB_BOND}(t2, sn, o, paths, SALT);
+    }
+
+    function test_commitResult_errors() public {
+        vm.expectRevert(TaskCoordinator.BadCommitment.selector);
+        coord.commitResult(bytes32(0));
+        coord.commitResult(keccak256("c"));
+        hevm.prank(SUB);
+        vm.expectRevert(TaskCoordinator.AlreadyCommitted.selector);
+        coord.commitResult(keccak256("c"));
+    }
+
+    /// A reveal in the commitment's own block is refused: a copier cannot commit and reveal at once.
+    function test_submitResult_revealTooEarly() public {
+        uint256 taskId = request();
+        Trace memory h = honest();
+        commitAs(taskId, SUB, h);
+        vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.RevealTooEarly.selector, block.number, block.number + 1));
+        reveal(taskId, SUB, h);
+        hevm.roll(block.number + 1);
+        reveal(taskId, SUB, h);
+    }
+
+    /**
+     * Front-running (issue: a watcher copies a submission it never computed). The copier sees the honest
+     * reveal's calldata only once it is sent: the honest commitment binds the honest submitter's address, so
+     * the copier cannot reveal it; a copy of the result has no commitment of the copier's from an earlier
+     * block, and committing it now is too late, since the honest reveal lands first and closes the task.
+     */
+    function test_submitResult_copierCannotFrontRun() public {
+        uint256 taskId = request();
+        Trace memory h = honest();
+        commitAs(taskId, SUB, h);
+        hevm.roll(block.number + 1);
+        // the copier replays the honest reveal as its own: no commitment binds the copier's address
+        vm.expectRevert(TaskCoordinator.NoCommitment.selector);
+        reveal(taskId, SUB2, h);
+        // it commits the copy in the block of the honest reveal, which lands first
+        commitAs(taskId, SUB2, h);
+        uint256 sid = reveal(taskId, SUB, h);
+        hevm.roll(block.number + 1);
+        vm.expectRevert(TaskCoordinator.TaskNotOpen.selector);
+        reveal(taskId, SUB2, h);
+        assertEq(sub_(sid).submitter, SUB, "the result is the one who computed it");
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -256,22 +344,32 @@ contract TaskCoordinatorTest is CoordinatorBase {
 
     function test_challenge_errors() public {
         uint256 taskId = request();
+        bytes32 sn = honest().states[NODES];
         hevm.prank(CHAL);
         vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.WrongBond.selector, 0, CHAL_BOND));
-        coord.challenge(taskId);
+        coord.challenge(taskId, 1, sn);
         hevm.prank(CHAL);
         vm.expectRevert(TaskCoordinator.UnknownTask.selector);
-        coord.challenge{value: CHAL_BOND}(77);
+        coord.challenge{value: CHAL_BOND}(77, 1, sn);
         hevm.prank(CHAL);
         vm.expectRevert(TaskCoordinator.NoLiveResult.selector);
-        coord.challenge{value: CHAL_BOND}(taskId);
+        coord.challenge{value: CHAL_BOND}(taskId, 1, sn);
         uint256 sid = submit(taskId, SUB, honest());
+        hevm.prank(CHAL);
+        vm.expectRevert(abi.encodeWithSelector(TaskCoordinator.NotLiveSubmission.selector, sid + 1, sid));
+        coord.challenge{value: CHAL_BOND}(taskId, sid + 1, sn);
+        hevm.prank(CHAL);
+        vm.expectRevert(TaskCoordinator.FinalStateMismatch.selector);
+        coord.challenge{value: CHAL_BOND}(taskId, sid, keccak256("another S_n"));
+        hevm.prank(SUB);
+        vm.expectRevert(TaskCoordinator.SelfChallenge.selector);
+        coord.challenge{value: CHAL_BOND}(taskId, sid, sn);
         hevm.warp(sub_(sid).windowEnd - 1);
         challengeBy(taskId, CHAL); // the last second of the window
         hevm.warp(sub_(sid).windowEnd);
         hevm.prank(CHAL);
         vm.expectRevert(TaskCoordinator.WindowClosed.selector);
-        coord.challenge{value: CHAL_BOND}(taskId);
+        coord.challenge{value: CHAL_BOND}(taskId, sid, sn);
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -300,7 +398,7 @@ contract TaskCoordinatorTest is CoordinatorBase {
         (bytes[] memory o2, bytes32[][] memory paths) = outputsOf(h);
         hevm.prank(SUB2);
         vm.expectRevert(TaskCoordinator.TaskNotOpen.selector);
-        coord.submitResult{value: SUB_BOND}(taskId, h.states[NODES], o2, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, h.states[NODES], o2, paths, SALT);
         vm.expectRevert(TaskCoordinator.TaskNotOpen.selector);
         coord.reclaim(taskId);
         uint256 before = SUB.balance;
@@ -355,18 +453,19 @@ contract TaskCoordinatorTest is CoordinatorBase {
         assertEq(coord.balanceOf(SUB), CHAL_BOND, "the challenger's bond");
         assertEq(sub_(sid).openGames, 0, "no open game");
         TaskCoordinator.GameRecord memory r = coord.getGameRecord(gid);
-        assertTrue(r.resolved && r.submitterWon && r.paid, "settled");
+        assertTrue(r.resolved && r.submitterWon && r.settledLive, "settled");
         hevm.warp(sub_(sid).windowEnd);
         coord.finalize(taskId, outs(h));
         assertEq(coord.balanceOf(SUB), REWARD + SUB_BOND + CHAL_BOND, "total");
-        vm.expectRevert(TaskCoordinator.NotVoid.selector);
-        coord.reclaimVoidChallenge(gid);
+        vm.expectRevert(TaskCoordinator.NotRewardable.selector);
+        coord.claimChallengeReward(gid);
     }
 
     /**
      * A cheating submitter (wrong y2) against two challengers: the first game goes to the step proof of
-     * node 2's last I64_ADD and the cheater loses; the result is rejected and the task reopens; the second
-     * game is void and its challenger reclaims its bond; an honest submitter then finalizes.
+     * node 2's last I64_ADD and the cheater loses; the result is rejected and the task reopens; half the
+     * cheater's bond is burnt and the other half shared by both challengers, who also get their bonds back
+     * (the second one by claimChallengeReward); an honest submitter then finalizes.
      */
     function test_flow_cheaterLosesAndTaskReopens() public {
         uint256 taskId = request();
@@ -380,10 +479,13 @@ contract TaskCoordinatorTest is CoordinatorBase {
         assertEq(v.lo, 4, "the last I64_ADD of node 2");
         bytes memory proof = h.runs[1].proofs[v.lo];
         hevm.expectEmit(address(coord));
-        emit TaskCoordinator.ResultRejected(taskId, sid, g1);
+        emit TaskCoordinator.ResultRejected(taskId, sid, g1, 2, shareOf(2), SUB_BOND - 2 * shareOf(2));
+        hevm.expectEmit(address(coord));
+        emit TaskCoordinator.ChallengeRewarded(g1, CHAL, CHAL_BOND + shareOf(2));
         hevm.prank(CHAL);
         game.proveStep(g1, proof);
-        assertEq(coord.balanceOf(CHAL), SUB_BOND + CHAL_BOND, "both bonds");
+        assertEq(coord.balanceOf(CHAL), CHAL_BOND + shareOf(2), "its bond and half of the unburnt bond");
+        assertEq(SUB_BOND - 2 * shareOf(2), SUB_BOND / 2, "half the cheater's bond burnt");
         TaskCoordinator.Submission memory s = sub_(sid);
         assertEq(uint256(s.status), uint256(TaskCoordinator.SubmissionStatus.Rejected), "rejected");
         assertEq(s.rejectedBy, g1, "by game 1");
@@ -392,20 +494,20 @@ contract TaskCoordinatorTest is CoordinatorBase {
         hevm.warp(s.windowEnd);
         vm.expectRevert(TaskCoordinator.NoLiveResult.selector);
         coord.finalize(taskId, outs(c));
-        // game 2 is void: its bond comes back, once
-        vm.expectRevert(TaskCoordinator.NotVoid.selector);
-        coord.reclaimVoidChallenge(g1);
+        // game 2's challenger is paid too: its bond and its share, once (anyone may trigger it)
+        vm.expectRevert(TaskCoordinator.NotRewardable.selector);
+        coord.claimChallengeReward(g1);
         hevm.expectEmit(address(coord));
-        emit TaskCoordinator.ChallengeReclaimed(g2, CHAL2, CHAL_BOND);
-        coord.reclaimVoidChallenge(g2);
-        assertEq(coord.balanceOf(CHAL2), CHAL_BOND, "void bond back");
-        vm.expectRevert(TaskCoordinator.AlreadyReclaimed.selector);
-        coord.reclaimVoidChallenge(g2);
-        // the void game may still end (here on time); it pays nothing more
+        emit TaskCoordinator.ChallengeRewarded(g2, CHAL2, CHAL_BOND + shareOf(2));
+        coord.claimChallengeReward(g2);
+        assertEq(coord.balanceOf(CHAL2), CHAL_BOND + shareOf(2), "bond and share");
+        vm.expectRevert(TaskCoordinator.AlreadyClaimed.selector);
+        coord.claimChallengeReward(g2);
+        // the game may still end (here on time); it pays nothing more
         hevm.expectEmit(address(coord));
         emit TaskCoordinator.GameSettled(g2, sid, false, true);
         game.timeout(g2);
-        assertEq(coord.balanceOf(CHAL2), CHAL_BOND, "nothing more");
+        assertEq(coord.balanceOf(CHAL2), CHAL_BOND + shareOf(2), "nothing more");
         assertEq(coord.balanceOf(SUB), 0, "the cheater gets nothing");
         // the task is open again: an honest result finalizes
         uint256 sid2 = submit(taskId, SUB2, h);
@@ -414,7 +516,7 @@ contract TaskCoordinatorTest is CoordinatorBase {
         assertEq(coord.balanceOf(SUB2), REWARD + SUB_BOND, "honest submitter paid");
         assertEq(address(coord).balance, 2 * SUB_BOND + 2 * CHAL_BOND + REWARD, "all money accounted for");
         _withdrawAll();
-        assertEq(address(coord).balance, 0, "everything withdrawn");
+        assertEq(address(coord).balance, SUB_BOND - 2 * shareOf(2), "everything withdrawn but the burnt part");
     }
 
     function _withdrawAll() internal {
@@ -468,8 +570,8 @@ contract TaskCoordinatorTest is CoordinatorBase {
         assertEq(uint256(coord.getSubmission(1).status), 0, "no submission");
     }
 
-    /// A game the submitter won before another game rejected the result stays paid (not void).
-    function test_flow_gameWonBeforeRejectionIsNotVoid() public {
+    /// A game the submitter won before another game rejected the result stays settled (no reward).
+    function test_flow_gameWonBeforeRejectionIsNotRewarded() public {
         uint256 taskId = request();
         Trace memory h = honest();
         Trace memory c = traceOf(3, 2);
@@ -479,9 +581,9 @@ contract TaskCoordinatorTest is CoordinatorBase {
         playAll(game, g1, c, c);
         assertEq(coord.balanceOf(SUB), CHAL_BOND, "won game 1");
         playAll(game, g2, c, h);
-        assertEq(coord.balanceOf(CHAL2), SUB_BOND + CHAL_BOND, "won game 2");
-        vm.expectRevert(TaskCoordinator.NotVoid.selector);
-        coord.reclaimVoidChallenge(g1);
+        assertEq(coord.balanceOf(CHAL2), CHAL_BOND + shareOf(1), "won game 2, the only open game");
+        vm.expectRevert(TaskCoordinator.NotRewardable.selector);
+        coord.claimChallengeReward(g1);
         assertEq(coord.balanceOf(CHAL), 0, "game 1's challenger lost its bond");
     }
 
@@ -503,7 +605,7 @@ contract TaskCoordinatorTest is CoordinatorBase {
     }
 
     // ---------------------------------------------------------------------------------------------------
-    // onGameResolved, reclaimVoidChallenge, reclaim
+    // onGameResolved, claimChallengeReward, reclaim
 
     function test_onGameResolved_errors() public {
         vm.expectRevert(TaskCoordinator.OnlyGame.selector);
@@ -522,14 +624,14 @@ contract TaskCoordinatorTest is CoordinatorBase {
         coord.onGameResolved(gid, true);
     }
 
-    function test_reclaimVoidChallenge_errors() public {
+    function test_claimChallengeReward_errors() public {
         vm.expectRevert(TaskCoordinator.UnknownGame.selector);
-        coord.reclaimVoidChallenge(3);
+        coord.claimChallengeReward(3);
         uint256 taskId = request();
         submit(taskId, SUB, honest());
         uint256 gid = challengeBy(taskId, CHAL);
-        vm.expectRevert(TaskCoordinator.NotVoid.selector);
-        coord.reclaimVoidChallenge(gid);
+        vm.expectRevert(TaskCoordinator.NotRewardable.selector);
+        coord.claimChallengeReward(gid);
     }
 
     function test_reclaim() public {
@@ -556,7 +658,7 @@ contract TaskCoordinatorTest is CoordinatorBase {
         coord.reclaim(t2);
         hevm.prank(SUB);
         vm.expectRevert(TaskCoordinator.TaskNotOpen.selector);
-        coord.submitResult{value: SUB_BOND}(t2, h.states[NODES], outs(h), new bytes32[][](2));
+        coord.submitResult{value: SUB_BOND}(t2, h.states[NODES], outs(h), new bytes32[][](2), SALT);
     }
 
     /// A result rejected after the deadline leaves the task to the requester's refund.
@@ -587,14 +689,15 @@ contract TaskCoordinatorTest is CoordinatorBase {
         hevm.deal(address(r), 0);
         uint256 taskId = request();
         submit(taskId, SUB, traceOf(1, 1));
-        uint256 gid = r.challenge{value: CHAL_BOND}(taskId);
+        uint256 gid = r.challenge{value: CHAL_BOND}(taskId, 1, traceOf(1, 1).states[NODES]);
         hevm.warp(block.timestamp + CLOCK + 1);
         game.timeout(gid);
-        assertEq(coord.balanceOf(address(r)), SUB_BOND + CHAL_BOND, "credited");
+        uint256 due = CHAL_BOND + shareOf(1);
+        assertEq(coord.balanceOf(address(r)), due, "credited");
         uint256 held = address(coord).balance;
         r.pull();
-        assertEq(address(r).balance, SUB_BOND + CHAL_BOND, "paid exactly once");
-        assertEq(address(coord).balance, held - SUB_BOND - CHAL_BOND, "coordinator paid once");
+        assertEq(address(r).balance, due, "paid exactly once");
+        assertEq(address(coord).balance, held - due, "coordinator paid once");
         assertEq(r.attempts(), 1, "one payment");
         assertTrue(r.reentryReverted(), "re-entry reverted");
         assertEq(bytes32(r.reentryError()), bytes32(TaskCoordinator.Reentrancy.selector), "with Reentrancy()");
@@ -607,12 +710,12 @@ contract TaskCoordinatorTest is CoordinatorBase {
         RejectingReceiver r = new RejectingReceiver(coord);
         uint256 taskId = request();
         submit(taskId, SUB, traceOf(1, 1));
-        uint256 gid = r.challenge{value: CHAL_BOND}(taskId);
+        uint256 gid = r.challenge{value: CHAL_BOND}(taskId, 1, traceOf(1, 1).states[NODES]);
         hevm.warp(block.timestamp + CLOCK + 1);
         game.timeout(gid);
         vm.expectRevert(TaskCoordinator.TransferFailed.selector);
         r.pull();
-        assertEq(coord.balanceOf(address(r)), SUB_BOND + CHAL_BOND, "balance kept");
+        assertEq(coord.balanceOf(address(r)), CHAL_BOND + shareOf(1), "balance kept");
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -694,18 +797,31 @@ contract GameGasTest is CoordinatorBase {
         uint256 taskId = request();
         Trace memory h = honest();
         (bytes[] memory o, bytes32[][] memory paths) = outputsOf(h);
+        commitAs(taskId, SUB, h);
+        hevm.roll(block.number + 1);
         hevm.prank(SUB);
         resume();
-        coord.submitResult{value: SUB_BOND}(taskId, h.states[NODES], o, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, h.states[NODES], o, paths, SALT);
+    }
+
+    function test_gas_commitResult() public {
+        hevm.pauseGasMetering();
+        uint256 taskId = request();
+        Trace memory h = honest();
+        bytes32 c = coord.resultCommitment(taskId, SUB, h.states[NODES], keccak256(abi.encode(outs(h))), SALT);
+        hevm.prank(SUB);
+        resume();
+        coord.commitResult(c);
     }
 
     function test_gas_challenge() public {
         hevm.pauseGasMetering();
         uint256 taskId = request();
-        submit(taskId, SUB, honest());
+        uint256 sid = submit(taskId, SUB, honest());
+        bytes32 sn = honest().states[NODES];
         hevm.prank(CHAL);
         resume();
-        coord.challenge{value: CHAL_BOND}(taskId);
+        coord.challenge{value: CHAL_BOND}(taskId, sid, sn);
     }
 
     /// A game between an honest submitter and a challenger that believes node `node` is wrong.
@@ -807,7 +923,7 @@ contract GameGasTest is CoordinatorBase {
         coord.finalize(taskId, o);
     }
 
-    function test_gas_reclaimVoidChallenge() public {
+    function test_gas_claimChallengeReward() public {
         hevm.pauseGasMetering();
         uint256 taskId = request();
         submit(taskId, SUB, traceOf(1, 1));
@@ -816,7 +932,7 @@ contract GameGasTest is CoordinatorBase {
         hevm.warp(block.timestamp + CLOCK + 1);
         game.timeout(g1);
         resume();
-        coord.reclaimVoidChallenge(g2);
+        coord.claimChallengeReward(g2);
     }
 
     function test_gas_reclaim() public {

@@ -21,40 +21,52 @@ contract FashionMnistConsumer is IOPMLConsumer {
     struct Classification {
         bool requested;
         bool answered;
+        bool refunded;
         uint8 label;
         uint32 logitBits; // the winning logit's bit pattern
+        address payer; // who paid the reward, and gets it back if the task is never answered
     }
 
     TaskCoordinator public immutable coordinator;
     bytes32 public immutable modelId;
-    address public immutable owner;
+    /// Every request's challenge window: fixed at deployment, never the caller's choice.
+    uint64 public immutable challengeWindow;
 
     mapping(uint256 => Classification) public classifications;
+    /// Rewards of unanswered tasks, owed to their payers (withdrawRefund).
+    mapping(address => uint256) public refunds;
     uint256 public lastTaskId;
 
     event ClassificationRequested(uint256 indexed taskId, address indexed by);
     event Classified(uint256 indexed taskId, uint8 label, uint32 logitBits);
+    event Refunded(uint256 indexed taskId, address indexed payer, uint256 amount);
 
     error OnlyCoordinator();
-    error OnlyOwner();
     error UnknownRequest();
     error AlreadyAnswered();
+    error AlreadyRefunded();
+    error NotReclaimable();
+    error NothingToWithdraw();
+    error BadWindow(uint64 got, uint64 min);
     error BadImage();
     error BadLogits();
     error UnknownLabel();
     error TransferFailed();
 
-    constructor(TaskCoordinator coordinator_, bytes32 modelId_) {
+    /// `challengeWindow_` must be at least the coordinator's minimum (a public chain's: days).
+    constructor(TaskCoordinator coordinator_, bytes32 modelId_, uint64 challengeWindow_) {
+        uint64 min = coordinator_.minChallengeWindow();
+        if (challengeWindow_ < min) revert BadWindow(challengeWindow_, min);
         coordinator = coordinator_;
         modelId = modelId_;
-        owner = msg.sender;
+        challengeWindow = challengeWindow_;
     }
 
     /**
      * Request a classification; msg.value is the reward. `s0Path` proves the (zero) input slot under the
      * model's constant state (the slot tree's sibling path, bottom first).
      */
-    function classify(bytes calldata image, bytes32[] calldata s0Path, uint64 challengeWindow, uint64 deadline, uint8 dissection)
+    function classify(bytes calldata image, bytes32[] calldata s0Path, uint64 deadline, uint8 dissection)
         external
         payable
         returns (uint256 taskId)
@@ -65,7 +77,9 @@ contract FashionMnistConsumer is IOPMLConsumer {
         bytes32[][] memory paths = new bytes32[][](1);
         paths[0] = s0Path;
         taskId = coordinator.requestInference{value: msg.value}(modelId, inputs, paths, challengeWindow, deadline, dissection, true);
-        classifications[taskId].requested = true;
+        Classification storage c = classifications[taskId];
+        c.requested = true;
+        c.payer = msg.sender;
         lastTaskId = taskId;
         emit ClassificationRequested(taskId, msg.sender);
     }
@@ -117,12 +131,31 @@ contract FashionMnistConsumer is IOPMLConsumer {
         return names[label];
     }
 
-    /// Owner: after the deadline of an unanswered task, take the reward back.
+    /**
+     * After the deadline of a task that got no final result, anyone may send its reward back to the one who
+     * paid it: it is reclaimed from the coordinator (unless someone already did) and owed to the payer, who
+     * takes it with withdrawRefund.
+     */
     function reclaim(uint256 taskId) external {
-        if (msg.sender != owner) revert OnlyOwner();
-        coordinator.reclaim(taskId);
-        coordinator.withdraw();
-        (bool ok,) = owner.call{value: address(this).balance}("");
+        Classification storage c = classifications[taskId];
+        if (!c.requested) revert UnknownRequest();
+        if (c.refunded) revert AlreadyRefunded();
+        TaskCoordinator.Task memory t = coordinator.getTask(taskId);
+        bool open = t.status == TaskCoordinator.TaskStatus.Open;
+        if (!open && t.status != TaskCoordinator.TaskStatus.Reclaimed) revert NotReclaimable();
+        c.refunded = true;
+        refunds[c.payer] += t.reward;
+        emit Refunded(taskId, c.payer, t.reward);
+        if (open) coordinator.reclaim(taskId); // reverts unless the deadline passed with no live result
+        if (coordinator.balanceOf(address(this)) != 0) coordinator.withdraw();
+    }
+
+    /// Pay out the caller's refunds.
+    function withdrawRefund() external {
+        uint256 amount = refunds[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        refunds[msg.sender] = 0;
+        (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed();
     }
 

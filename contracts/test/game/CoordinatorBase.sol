@@ -13,6 +13,7 @@ abstract contract CoordinatorBase is Synth {
     uint256 internal constant REWARD = 0.25 ether;
     uint64 internal constant CLOCK = 1 hours;
     uint64 internal constant WINDOW = 1 days;
+    uint64 internal constant MIN_WINDOW = 1 hours;
 
     address internal constant REQ = address(0x1e9);
     address internal constant SUB = address(0x5b);
@@ -29,9 +30,9 @@ abstract contract CoordinatorBase is Synth {
     function setUp() public virtual {
         hevm.warp(1_700_000_000);
         opvm = new OPVM();
-        coord = new TaskCoordinator(SUB_BOND, CHAL_BOND, CLOCK, opvm);
+        coord = new TaskCoordinator(SUB_BOND, CHAL_BOND, CLOCK, MIN_WINDOW, opvm);
         game = coord.game();
-        modelId = coord.registerModel(modelSpec(), "ipfs://synth");
+        modelId = coord.registerModel(modelSpec(), MODEL_URI);
         deadline = uint64(block.timestamp + 7 days);
         hevm.deal(REQ, 100 ether);
         hevm.deal(SUB, 100 ether);
@@ -53,16 +54,42 @@ abstract contract CoordinatorBase is Synth {
         return coord.requestInference{value: REWARD}(modelId, inputs(), s0Paths(), WINDOW, deadline, k, false);
     }
 
-    function submit(uint256 taskId, address who, Trace memory tr) internal returns (uint256) {
+    bytes32 internal constant SALT = keccak256("salt");
+
+    /// Commit to the trace's result as `who` (commit-reveal, first half).
+    function commitAs(uint256 taskId, address who, Trace memory tr) internal returns (bytes32 c) {
+        (bytes[] memory o,) = outputsOf(tr);
+        c = coord.resultCommitment(taskId, who, tr.states[NODES], keccak256(abi.encode(o)), SALT);
+        hevm.prank(who);
+        coord.commitResult(c);
+    }
+
+    /// Reveal the trace's result as `who` (submitResult), with its bond.
+    function reveal(uint256 taskId, address who, Trace memory tr) internal returns (uint256) {
         (bytes[] memory o, bytes32[][] memory paths) = outputsOf(tr);
         hevm.prank(who);
-        coord.submitResult{value: SUB_BOND}(taskId, tr.states[NODES], o, paths);
+        coord.submitResult{value: SUB_BOND}(taskId, tr.states[NODES], o, paths, SALT);
         return coord.submissionCount();
     }
 
+    /// Commit, let a block pass, reveal.
+    function submit(uint256 taskId, address who, Trace memory tr) internal returns (uint256) {
+        commitAs(taskId, who, tr);
+        hevm.roll(block.number + 1);
+        return reveal(taskId, who, tr);
+    }
+
+    /// Challenge the task's live result (named by id and final state).
     function challengeBy(uint256 taskId, address who) internal returns (uint256) {
+        uint256 live = coord.getTask(taskId).liveSubmission;
+        bytes32 sn = coord.getSubmission(live).finalState;
         hevm.prank(who);
-        return coord.challenge{value: CHAL_BOND}(taskId);
+        return coord.challenge{value: CHAL_BOND}(taskId, live, sn);
+    }
+
+    /// Each rewarded challenger's share of a rejected submitter's bond when `n` games were open.
+    function shareOf(uint256 n) internal pure returns (uint256) {
+        return (SUB_BOND - SUB_BOND * 5_000 / 10_000) / n;
     }
 
     function outs(Trace memory tr) internal pure returns (bytes[] memory o) {

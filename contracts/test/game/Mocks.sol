@@ -39,8 +39,8 @@ contract ReentrantReceiver {
         coordinator.withdraw();
     }
 
-    function challenge(uint256 taskId) external payable returns (uint256) {
-        return coordinator.challenge{value: msg.value}(taskId);
+    function challenge(uint256 taskId, uint256 submissionId, bytes32 finalState) external payable returns (uint256) {
+        return coordinator.challenge{value: msg.value}(taskId, submissionId, finalState);
     }
 
     receive() external payable {
@@ -64,8 +64,8 @@ contract RejectingReceiver {
         coordinator = c;
     }
 
-    function challenge(uint256 taskId) external payable returns (uint256) {
-        return coordinator.challenge{value: msg.value}(taskId);
+    function challenge(uint256 taskId, uint256 submissionId, bytes32 finalState) external payable returns (uint256) {
+        return coordinator.challenge{value: msg.value}(taskId, submissionId, finalState);
     }
 
     function pull() external {
@@ -124,20 +124,20 @@ contract MisbehavingConsumer is IOPMLConsumer {
     }
 }
 
-/// Owns a FashionMnistConsumer and refuses ether: the consumer's refund transfer fails.
-contract RejectingOwner {
+/// Pays for a FashionMnistConsumer request and refuses ether: its refund transfer fails.
+contract RejectingPayer {
     FashionMnistConsumer public immutable consumer;
 
-    constructor(TaskCoordinator c, bytes32 modelId) {
-        consumer = new FashionMnistConsumer(c, modelId);
+    constructor(FashionMnistConsumer c) {
+        consumer = c;
     }
 
     function classify(bytes calldata image, bytes32[] calldata s0Path, uint64 deadline) external payable returns (uint256) {
-        return consumer.classify{value: msg.value}(image, s0Path, 60, deadline, 2);
+        return consumer.classify{value: msg.value}(image, s0Path, deadline, 2);
     }
 
-    function reclaim(uint256 taskId) external {
-        consumer.reclaim(taskId);
+    function withdrawRefund() external {
+        consumer.withdrawRefund();
     }
 
     receive() external payable {

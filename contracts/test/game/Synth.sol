@@ -34,6 +34,8 @@ abstract contract Synth is Test {
     uint256 internal constant INT64 = 6;
     uint256 internal constant X_LEN = 40;
     uint64 internal constant C_VALUE = 5;
+    uint256 internal constant STEP_MARGIN = 8;
+    string internal constant MODEL_URI = "ipfs://synth";
 
     uint256 internal constant OP_HALT = 0x01;
     uint256 internal constant OP_MOV = 0x05;
@@ -90,6 +92,23 @@ abstract contract Synth is Test {
         uint256[] memory dims = new uint256[](1);
         dims[0] = slot == 0 ? X_LEN : 1;
         return typeHash(INT64, dims);
+    }
+
+    /// The tensor type registerModel takes for a slot: int64 of X_LEN elements (slot 0) or one element.
+    function slotTensorType(uint256 slot) internal pure returns (TaskCoordinator.TensorType memory t) {
+        t.dtype = uint8(INT64);
+        t.dims = new uint64[](1);
+        t.dims[0] = uint64(slot == 0 ? X_LEN : 1);
+    }
+
+    function tensorTypesOf(uint32[] memory slots) internal pure returns (TaskCoordinator.TensorType[] memory t) {
+        t = new TaskCoordinator.TensorType[](slots.length);
+        for (uint256 i = 0; i < slots.length; i++) t[i] = slotTensorType(slots[i]);
+    }
+
+    /// Node k's step bound in its record: its true step count and a margin (halted states pad freely).
+    function stepBoundOf(uint256 k) internal pure returns (uint64) {
+        return uint64(insnCount(nodeDef(k)) + STEP_MARGIN);
     }
 
     function slotBytes(uint256 slot) internal pure returns (uint256) {
@@ -227,7 +246,9 @@ abstract contract Synth is Test {
 
     function recordOf(uint256 k) internal pure returns (bytes32) {
         NodeDef memory d = nodeDef(k);
-        return keccak256(abi.encodePacked(d.opHash, codeRootOf(k), layoutHashOf(layoutOf(k)), ioHashOf(d.ins, d.outs)));
+        return keccak256(
+            abi.encodePacked(d.opHash, codeRootOf(k), layoutHashOf(layoutOf(k)), ioHashOf(d.ins, d.outs), uint256(stepBoundOf(k)))
+        );
     }
 
     function recordsTree() internal pure returns (Sparse.Tree memory t) {
@@ -254,20 +275,25 @@ abstract contract Synth is Test {
         s.constantState = Sparse.root(constantTree());
         s.slots = uint32(SLOTS);
         s.inSlots = u32s(0);
-        s.inTypes = typesOf(s.inSlots);
+        s.inTypes = tensorTypesOf(s.inSlots);
         s.outSlots = graphOutputs();
-        s.outTypes = typesOf(s.outSlots);
+        s.outTypes = tensorTypesOf(s.outSlots);
     }
 
-    /// The reference model commitment (docs/commitments.md), independent of src/Commitments.sol.
-    function modelIdOf(TaskCoordinator.ModelSpec memory s) internal pure returns (bytes32) {
+    /// The reference model commitment M (docs/commitments.md), independent of src/Commitments.sol.
+    function commitmentOf(TaskCoordinator.ModelSpec memory s) internal pure returns (bytes32) {
         bytes memory io = abi.encodePacked(s.inSlots.length);
-        for (uint256 i = 0; i < s.inSlots.length; i++) io = bytes.concat(io, abi.encodePacked(uint256(s.inSlots[i]), s.inTypes[i]));
+        for (uint256 i = 0; i < s.inSlots.length; i++) io = bytes.concat(io, abi.encodePacked(uint256(s.inSlots[i]), slotType(s.inSlots[i])));
         io = bytes.concat(io, abi.encodePacked(s.outSlots.length));
-        for (uint256 j = 0; j < s.outSlots.length; j++) io = bytes.concat(io, abi.encodePacked(uint256(s.outSlots[j]), s.outTypes[j]));
+        for (uint256 j = 0; j < s.outSlots.length; j++) io = bytes.concat(io, abi.encodePacked(uint256(s.outSlots[j]), slotType(s.outSlots[j])));
         return keccak256(
-            abi.encodePacked(uint256(1), s.recordsRoot, uint256(s.nodes), s.constantState, uint256(s.slots), keccak256(io))
+            abi.encodePacked(uint256(2), s.recordsRoot, uint256(s.nodes), s.constantState, uint256(s.slots), keccak256(io))
         );
+    }
+
+    /// The registry id of the model at `uri`: keccak256(M ‖ keccak256(uri)) (docs/game.md §2).
+    function modelIdOf(TaskCoordinator.ModelSpec memory s, string memory uri) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(commitmentOf(s), keccak256(bytes(uri))));
     }
 
     function s0Paths() internal pure returns (bytes32[][] memory p) {
@@ -408,6 +434,7 @@ abstract contract Synth is Test {
             o.outSlots = d.outs;
             o.outTypes = typesOf(d.outs);
             o.recordPath = Sparse.path(records, k - 1);
+            o.stepBound = stepBoundOf(k);
             bytes[] memory ins = new bytes[](d.ins.length);
             o.inRoots = new bytes32[](d.ins.length);
             o.inPaths = new bytes32[][](d.ins.length);

@@ -10,6 +10,7 @@ interface VmExt {
     }
 
     function warp(uint256 newTimestamp) external;
+    function roll(uint256 newHeight) external;
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;
