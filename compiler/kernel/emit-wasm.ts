@@ -76,6 +76,17 @@ function coefficient(e: Expr, v: IndexVar, varying: ReadonlySet<LocalVar>): numb
 
 class NotVectorizable extends Error {}
 
+/**
+ * The iteration range of one scalar-form loop, by its wasm label: it runs its index from lo to hi − 1,
+ * or, when `split`, from max(start, lo) to min(end, hi) − 1 with the function's (start, end) parameters.
+ * The OPVM's step bound (compiler/opvm/step-bound.ts) takes its trip counts from here.
+ */
+export interface LoopRange {
+  readonly lo: number;
+  readonly hi: number;
+  readonly split: boolean;
+}
+
 interface VecValue {
   ref: Ref;
   /** true: lanes are all-ones/all-zeros masks (a comparison), not 0/1 values. */
@@ -88,6 +99,8 @@ export class FunctionEmitter {
   private readonly indexLocal = new Map<IndexVar, number>();
   private label = 0;
   private static readonly PARAMS = 2;
+  /** Every scalar loop emitted so far, by its wasm loop name. */
+  readonly scalarLoops = new Map<string, LoopRange>();
 
   constructor(private readonly m: binaryen.Module, private readonly k: Kernel, private readonly layout: Layout, private readonly simd: boolean) {}
 
@@ -137,7 +150,7 @@ export class FunctionEmitter {
             if (!(e instanceof NotVectorizable)) throw e;
           }
         }
-        parts.push(this.scalarLoop(s, iv, hiVar));
+        parts.push(this.scalarLoop(s, iv, hiVar, splitTop));
         return m.block(null, parts);
       }
     }
@@ -155,9 +168,10 @@ export class FunctionEmitter {
   }
 
   /** while (iv < hi) { body; iv++ } — iv continues from wherever the vector loop stopped. */
-  private scalarLoop(s: Extract<Stmt, { kind: 'for' }>, iv: number, hiVar: number): Ref {
+  private scalarLoop(s: Extract<Stmt, { kind: 'for' }>, iv: number, hiVar: number, split: boolean): Ref {
     const m = this.m;
     const brk = `b${this.label}`, cont = `l${this.label++}`;
+    this.scalarLoops.set(cont, { lo: s.lo, hi: s.hi, split });
     const cond = m.i32.lt_s(m.local.get(iv, binaryen.i32), m.local.get(hiVar, binaryen.i32));
     return m.block(brk, [
       m.br(brk, m.i32.eqz(cond)),

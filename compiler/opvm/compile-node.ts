@@ -2,12 +2,15 @@
  * One kernel → its OPVM program and memory layout (docs/opvm.md §6–§7). The layout depends on the code
  * size and the code on the layout's addresses, so the kernel is lowered twice: once to size the code and
  * spill area, once with the final addresses (the lowering's instruction count does not depend on them).
+ * The final code's step bound (step-bound.ts) goes into the node's record.
  */
 import type { Buffer, Kernel } from '../kernel/ast.ts';
 import { dtypeSize } from '../../converter/ir/dtype.ts';
 import type { Bytes32 } from '../commit/merkle.ts';
 import { dataRoot } from '../commit/tensor.ts';
-import { LEAF_BYTES } from './isa.ts';
+import { decodeInsn, INSN_BYTES, LEAF_BYTES } from './isa.ts';
+import type { StepBound } from './step-bound.ts';
+import { kernelFallbackTrips, loopTrips, programStepBound } from './step-bound.ts';
 import type { NodeMemoryLayout, Region, RegionSpec } from './layout.ts';
 import { planNodeMemory } from './layout.ts';
 import { lowerKernel } from './lower.ts';
@@ -21,6 +24,8 @@ export interface NodeVmProgram {
   readonly codeBase: number;
   readonly spillSlots: number;
   readonly registers: number;
+  /** Upper bound on the steps to HALT for any input data (step-bound.ts, docs/opvm.md §8). */
+  readonly stepBound: StepBound;
   addressOf(b: Buffer): number;
   /** The region of input or output position i. */
   region(kind: 'input' | 'output', i: number): Region;
@@ -69,9 +74,11 @@ export function compileNodeVm(k: Kernel): NodeVmProgram {
     throw new Error(`kernel ${k.name}: OPVM lowering is not address-independent (${probe.insns} vs ${prog.insns} instructions)`);
   }
   const { layout } = p;
+  const insns = Array.from({ length: prog.insns }, (_, i) => decodeInsn(prog.code, i * INSN_BYTES));
+  const stepBound = programStepBound(insns, p.codeBase, prog.loops.map((l) => ({ at: l.at, trips: l.range ? loopTrips(l.range) : null })), kernelFallbackTrips(k));
   return {
     code: prog.code, insns: prog.insns, codeRoot: dataRoot(prog.code), layout, codeBase: p.codeBase,
-    spillSlots: prog.spillSlots, registers: prog.registers, addressOf: p.addressOf,
+    spillSlots: prog.spillSlots, registers: prog.registers, stepBound, addressOf: p.addressOf,
     region: (kind, i) => layout.regions.find((r) => r.kind === kind && r.index === i)!,
   };
 }

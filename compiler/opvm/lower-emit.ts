@@ -22,6 +22,8 @@ export interface EmitOptions {
 export interface Emitted {
   insns: Insn[];
   code: Uint8Array;
+  /** Label id → index of the emitted instruction it precedes. */
+  labelAt: number[];
 }
 
 export function emitCode(code: VCode, alloc: Allocation, o: EmitOptions): Emitted {
@@ -79,5 +81,5 @@ export function emitCode(code: VCode, alloc: Allocation, o: EmitOptions): Emitte
   for (const { at, label } of branches) out[at]!.target = o.codeBase + pos[code.labels[label]!]!;
   const bytes = new Uint8Array(out.length * INSN_BYTES);
   out.forEach((x, i) => encodeInsn(x, bytes, i * INSN_BYTES));
-  return { insns: out, code: bytes };
+  return { insns: out, code: bytes, labelAt: code.labels.map((l) => pos[l]!) };
 }

@@ -28,10 +28,18 @@ export interface VInsn {
   readonly what: string;
 }
 
+/** A wasm `loop`: its label (placed at the loop's first instruction) and its wasm name, if it has one. */
+export interface VLoop {
+  readonly label: number;
+  readonly name: string | null;
+}
+
 export interface VCode {
   readonly insns: VInsn[];
   /** Label id → index of the instruction it precedes (insns.length: the end). */
   readonly labels: number[];
+  /** Every wasm loop, in code order: the only source of backward branches. */
+  readonly loops: readonly VLoop[];
   /** Number of virtual registers (ids 0 … vregs − 1). */
   vregs: number;
 }

@@ -9,7 +9,7 @@
 import binaryen from 'binaryen';
 import type { Opcode } from './isa.ts';
 import { Op } from './isa.ts';
-import type { VCode, VInsn, VOperand } from './lower-vcode.ts';
+import type { VCode, VInsn, VLoop, VOperand } from './lower-vcode.ts';
 import { isImm } from './lower-vcode.ts';
 
 type Ref = binaryen.ExpressionRef;
@@ -98,6 +98,7 @@ export interface WasmAccess {
 export class WasmLowerer {
   private readonly insns: VInsn[] = [];
   private readonly labels: number[] = [];
+  private readonly loops: VLoop[] = [];
   private readonly scopes: { name: string; label: number }[] = [];
   private depth = 0;
   private vregs: number;
@@ -112,7 +113,7 @@ export class WasmLowerer {
     this.emit(Op.MOV, 1, null, { imm: 0x7fffffffn }, null, 0, -1, 'end = 0x7FFFFFFF');
     this.stmt(body);
     this.emit(Op.HALT, -1, null, null, null, 0, -1, 'function end');
-    return { insns: this.insns, labels: this.labels, vregs: this.vregs };
+    return { insns: this.insns, labels: this.labels, loops: this.loops, vregs: this.vregs };
   }
 
   private emit(op: Opcode, rd: number, a: VOperand | null, b: VOperand | null, c: VOperand | null, off: number, label: number, what: string): void {
@@ -156,6 +157,7 @@ export class WasmLowerer {
         if (info.type !== binaryen.none && info.type !== binaryen.unreachable) throw new UnsupportedWasm(`${describe(ref)}: loop with a value`);
         const l = this.newLabel();
         this.place(l);
+        this.loops.push({ label: l, name: info.name || null });
         this.depth++;
         if (info.name) this.scopes.push({ name: info.name, label: l });
         this.stmt(info.body);

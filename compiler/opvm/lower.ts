@@ -9,6 +9,7 @@
  */
 import binaryen from 'binaryen';
 import type { Buffer, Kernel } from '../kernel/ast.ts';
+import type { LoopRange } from '../kernel/emit-wasm.ts';
 import { FunctionEmitter } from '../kernel/emit-wasm.ts';
 import { KERNEL_EXPORT } from '../format.ts';
 import { dtypeSize } from '../../converter/ir/dtype.ts';
@@ -27,10 +28,19 @@ export interface LowerOptions {
   spillBase: number;
 }
 
+/** A wasm loop of the lowered code: the index of its first instruction and its kernel loop's range, when known. */
+export interface LoopHead {
+  readonly at: number;
+  readonly name: string | null;
+  readonly range: LoopRange | null;
+}
+
 export interface OpvmProgram {
   /** 32 bytes per instruction. */
   code: Uint8Array;
   insns: number;
+  /** Every loop's first instruction (the target of its backward branches), with its trip range (step-bound.ts). */
+  loops: LoopHead[];
   spillSlots: number;
   /** Registers used: the highest register number written or read + 1, temporaries included. */
   registers: number;
@@ -47,21 +57,25 @@ export const LOWER_PASSES = ['flatten', 'simplify-locals-nonesting', 'coalesce-l
 export const VALUE_REGS = TEMPS[0];
 const MEM_PAGES = MEM_BYTES / 65536;
 
-/** The optimised, flattened binaryen function of a kernel, handed to `use` (the module is disposed after). */
-export function withFlatKernel<T>(k: Kernel, addressOf: (b: Buffer) => number, use: (m: binaryen.Module, fn: binaryen.FunctionRef) => T): T {
+/**
+ * The optimised, flattened binaryen function of a kernel, handed to `use` with the ranges of the scalar
+ * loops the emitter wrote, by wasm loop name (the module is disposed after).
+ */
+export function withFlatKernel<T>(k: Kernel, addressOf: (b: Buffer) => number, use: (m: binaryen.Module, fn: binaryen.FunctionRef, loops: ReadonlyMap<string, LoopRange>) => T): T {
   const m = new binaryen.Module();
   try {
     m.setFeatures(binaryen.Features.MVP | binaryen.Features.NontrappingFPToInt | binaryen.Features.SignExt);
     m.setMemory(MEM_PAGES, -1, null, [], false, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory', false);
-    new FunctionEmitter(m, k, { addressOf }, false).emit(KERNEL_EXPORT);
+    const emitter = new FunctionEmitter(m, k, { addressOf }, false);
+    emitter.emit(KERNEL_EXPORT);
     m.addFunctionExport(KERNEL_EXPORT, KERNEL_EXPORT);
     if (!m.validate()) throw new LowerError(`kernel ${k.name}: binaryen validation of its scalar form failed; fix the kernel generator`);
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(0);
     m.optimize();
     m.runPasses(LOWER_PASSES);
-    return use(m, m.getFunction(KERNEL_EXPORT));
+    return use(m, m.getFunction(KERNEL_EXPORT), emitter.scalarLoops);
   } finally {
     m.dispose();
   }
@@ -82,7 +96,7 @@ function compact(code: VCode, keep: boolean[]): VCode {
   const newIndex = new Int32Array(code.insns.length + 1);
   let n = 0;
   for (let i = 0; i <= code.insns.length; i++) { newIndex[i] = n; if (i < code.insns.length && keep[i]) n++; }
-  return { insns: code.insns.filter((_, i) => keep[i]), labels: code.labels.map((l) => newIndex[l]!), vregs: code.vregs };
+  return { insns: code.insns.filter((_, i) => keep[i]), labels: code.labels.map((l) => newIndex[l]!), loops: code.loops, vregs: code.vregs };
 }
 
 /** wasm locals start at zero: set those read before written, right after the (start, end) moves. */
@@ -91,7 +105,7 @@ function zeroLiveIns(code: VCode): VCode {
   if (live.length === 0) return code;
   const inits: VInsn[] = live.map((v) => ({ op: Op.MOV, rd: v, a: null, b: { imm: 0n }, c: null, off: 0, label: -1, depth: 0, what: 'local zero' }));
   const insns = [...code.insns.slice(0, 2), ...inits, ...code.insns.slice(2)];
-  return { insns, labels: code.labels.map((l) => (l >= 2 ? l + inits.length : l)), vregs: code.vregs };
+  return { insns, labels: code.labels.map((l) => (l >= 2 ? l + inits.length : l)), loops: code.loops, vregs: code.vregs };
 }
 
 /** The virtual code of a kernel before register allocation (exported for tools and tests). */
@@ -102,8 +116,8 @@ const C = binaryen as unknown as {
   _BinaryenFunctionGetBody(fn: binaryen.FunctionRef): binaryen.ExpressionRef;
 };
 
-export function kernelVCode(k: Kernel, addressOf: (b: Buffer) => number): VCode {
-  return withFlatKernel(k, addressOf, (m, fn) => {
+export function kernelVCode(k: Kernel, addressOf: (b: Buffer) => number): VCode & { ranges: ReadonlyMap<string, LoopRange> } {
+  return withFlatKernel(k, addressOf, (m, fn, ranges) => {
     const params = 2;
     const vars = C._BinaryenFunctionGetNumVars(fn);
     for (let i = 0; i < vars; i++) {
@@ -114,7 +128,7 @@ export function kernelVCode(k: Kernel, addressOf: (b: Buffer) => number): VCode 
       if (offset % bytes !== 0) throw new UnsupportedWasm(`${what}: offset ${offset} is not a multiple of the access width ${bytes} (the OPVM traps on unaligned accesses)`);
     };
     const body = C._BinaryenFunctionGetBody(fn);
-    return zeroLiveIns(dropJumpsToNext(new WasmLowerer(m, params + vars, onAccess).lower(body)));
+    return { ...zeroLiveIns(dropJumpsToNext(new WasmLowerer(m, params + vars, onAccess).lower(body))), ranges: new Map(ranges) };
   });
 }
 
@@ -126,7 +140,7 @@ export function lowerKernel(k: Kernel, o: LowerOptions): OpvmProgram {
   }
   if (!Number.isInteger(o.spillBase) || o.spillBase % 8 !== 0 || o.spillBase < 0) throw new LowerError(`kernel ${k.name}: spillBase ${o.spillBase} is not an 8-byte aligned address`);
   if (!Number.isInteger(o.codeBase) || o.codeBase < 0) throw new LowerError(`kernel ${k.name}: codeBase ${o.codeBase} is not a leaf index`);
-  let code: VCode;
+  let code: VCode & { ranges: ReadonlyMap<string, LoopRange> };
   try {
     code = kernelVCode(k, (b) => o.addressOf(b));
   } catch (e) {
@@ -136,7 +150,8 @@ export function lowerKernel(k: Kernel, o: LowerOptions): OpvmProgram {
     throw e;
   }
   const alloc = allocate(code, VALUE_REGS);
-  const { code: bytes, insns } = emitCode(code, alloc, o);
+  const { code: bytes, insns, labelAt } = emitCode(code, alloc, o);
+  const loops = code.loops.map((l): LoopHead => ({ at: labelAt[l.label]!, name: l.name, range: (l.name !== null && code.ranges.get(l.name)) || null }));
   const usesTemps = insns.some((x) => x.rd >= TEMPS[0] || x.ra >= TEMPS[0] || (!x.immB && x.rb >= TEMPS[0]) || x.rc >= TEMPS[0]);
-  return { code: bytes, insns: insns.length, spillSlots: alloc.spillSlots, registers: usesTemps ? 32 : alloc.registers };
+  return { code: bytes, insns: insns.length, loops, spillSlots: alloc.spillSlots, registers: usesTemps ? 32 : alloc.registers };
 }
