@@ -14,6 +14,7 @@ import { benchMerkle } from './merkle.ts';
 import { benchOpvm } from './opvm.ts';
 import { benchDispute } from './dispute.ts';
 import { benchGas } from './gas.ts';
+import { benchLlm } from './llm.ts';
 
 export interface BenchResult {
   name: string;
@@ -31,9 +32,10 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   opvm: benchOpvm,
   dispute: benchDispute,
   gas: benchGas,
+  llm: benchLlm,
 };
 
-const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const want = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && all[i - 1] !== '--size');
 const results: BenchResult[] = [];
 for (const [name, fn] of Object.entries(benches)) {
   if (want.length && !want.includes(name)) continue;

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- llm`: a LLaMA-shaped decoder (bench/gen-llama-onnx.ts, random weights from a fixed
+ * seed) through the pipeline: convert and compile of the 16-token prefill graph and of the 1-token decode
+ * graph with a 15-position KV cache, native run of both against onnxruntime-node (1 thread, same process),
+ * the phase-2 trace of the prefill, prove-step of the decode's LM-head MatMul, and `opml generate` of 16
+ * tokens after a 16-token prompt with the KV cache (compile of its two bundles, then the steps with their
+ * commitments and graph states). Each phase runs in its own process and reports its time and peak RSS.
+ *
+ * Size: `--size small` (default, CI: d 256, 4 layers, 8 heads / 4 KV heads, FFN 688, vocab 2048),
+ * `--size tiny`, or `--size 1.1b` (TinyLlama's shape: d 2048, 22 layers, FFN 5632, 32 heads / 4 KV heads,
+ * vocab 32000; 4.4 GB of weights — not run by default); or OPML_BENCH_LLM_SIZE. Benchmark figures, not a
+ * timed test.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { llamaConfig, writeLlamaOnnx } from './gen-llama-onnx.ts';
+import type { BenchResult } from './run.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SEQ = 16;
+
+function sizeArg(): string {
+  const i = process.argv.indexOf('--size');
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? process.env.OPML_BENCH_LLM_SIZE ?? 'small';
+}
+
+export async function benchLlm(): Promise<BenchResult> {
+  const size = sizeArg();
+  const cfg = llamaConfig(size, { maxPositions: Math.max(64, SEQ) });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opml-bench-llm-'));
+  const figures: Record<string, number | string> = { size };
+  const mb = (b: number) => +(b / 2 ** 20).toFixed(0);
+  try {
+    const g0 = performance.now();
+    const f = writeLlamaOnnx(dir, cfg);
+    figures.params_M = +(f.parameters / 1e6).toFixed(2);
+    figures.weights_MB = mb(f.weightBytes);
+    figures.gen_onnx_s = +((performance.now() - g0) / 1000).toFixed(2);
+    const job = { dir, seq: SEQ, past: SEQ - 1, kvHeads: cfg.kvHeads, headDim: cfg.dModel / cfg.heads, layers: cfg.layers, vocab: cfg.vocab };
+    const phase = (p: string): Record<string, number | string> => {
+      process.stderr.write(`  llm: ${p} …\n`);
+      const r = spawnSync(process.execPath, ['--import', path.join(HERE, '..', 'bin', 'preload.mjs'), '--import', 'tsx', path.join(HERE, 'llm-child.ts'), JSON.stringify({ ...job, phase: p })], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (r.status !== 0) throw new Error(`llm ${p} failed: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+      return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
+    };
+    const conv = phase('convert');
+    figures.nodes = conv.nodes!;
+    figures.convert_s = +((conv.ms as number) / 1000).toFixed(2);
+    figures.convert_rss_MB = mb(conv.maxRssBytes as number);
+    const comp = phase('compile');
+    figures.compile_prefill_s = +((comp.prefill_ms as number) / 1000).toFixed(2);
+    figures.compile_decode_s = +((comp.decode_ms as number) / 1000).toFixed(2);
+    figures.compile_rss_MB = mb(comp.maxRssBytes as number);
+    const run = phase('run');
+    for (const k of ['prefill_opml_ms', 'prefill_ort_ms', 'prefill_ratio', 'prefill_max_err', 'decode_opml_ms', 'decode_ort_ms', 'decode_ratio', 'decode_max_err']) figures[k] = run[k]!;
+    figures.run_rss_MB = mb(run.maxRssBytes as number);
+    const tr = phase('trace');
+    figures.trace_s = +((tr.trace_ms as number) / 1000).toFixed(2);
+    figures.trace_rss_MB = mb(tr.maxRssBytes as number);
+    const pr = phase('prove');
+    figures.prove_node = pr.node!;
+    figures.prove_node_steps = pr.node_steps!;
+    figures.prove_step_s = +((pr.prove_ms as number) / 1000).toFixed(2);
+    figures.prove_rss_MB = mb(pr.maxRssBytes as number);
+    const gen = phase('generate');
+    figures.generate_compile_s = +((gen.compile_ms as number) / 1000).toFixed(2);
+    figures.generate_steps_s = +(((gen.generate_ms as number) - (gen.compile_ms as number)) / 1000).toFixed(2);
+    figures.generate_prefill_step_ms = +(gen.prefill_step_ms as number).toFixed(2);
+    figures.generate_decode_step_ms = +(gen.decode_step_ms as number).toFixed(2);
+    figures.generate_kv_chain = gen.chained!;
+    figures.generate_rss_MB = mb(gen.maxRssBytes as number);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    name: 'llm', ok: true, figures,
+    note: `LLaMA-shaped, ${SEQ}-token prefill and 1-token decode with a ${SEQ - 1}-position KV cache; ratio = opml native / onnxruntime (1 thread); issue 12 target ≤ 2`,
+  };
+}
