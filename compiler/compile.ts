@@ -20,6 +20,7 @@ import './kernels/index.ts';
 import type { CompiledManifest, CompiledModelCommitment, CompiledNode, CompiledVmNode } from './format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_DIR, MANIFEST_FILE, OPVM_DIR } from './format.ts';
 import { compileNodeVm } from './opvm/compile-node.ts';
+import type { StepBound } from './opvm/step-bound.ts';
 import { modelCommitment } from './commit/model.ts';
 import { LowerError } from './opvm/lower.ts';
 import { LayoutError } from './opvm/layout.ts';
@@ -59,6 +60,8 @@ export interface CompileOptions {
   onProgress?: (done: number, total: number) => void;
   /** Also lower every kernel to OPVM code and compute the model commitment (default true). */
   vm?: boolean;
+  /** Told about a node whose OPVM step bound is weaker than usual (default: a warning line on stderr). */
+  onWarning?: (message: string) => void;
 }
 
 export interface CompiledKernel {
@@ -99,6 +102,7 @@ export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}
     const file = `${KERNEL_DIR}/${String(i).padStart(4, '0')}.wasm`;
     let vm: { node: CompiledVmNode; code: Uint8Array } | undefined;
     if (opts.vm !== false) vm = compileVm(k, n, i);
+    if (vm?.node.stepBoundNote) (opts.onWarning ?? warnOnStderr)(`node ${i + 1} '${n.name}' (${n.op}): ${vm.node.stepBoundNote}`);
     const node: CompiledNode = {
       index: i, op: n.op, name: n.name, native: file, nativeHash: toHex(keccak256(wasm)),
       splitExtent: splitExtent(k) ?? null, work: estimateWork(k), compileMs: +(performance.now() - t0).toFixed(2),
@@ -107,7 +111,7 @@ export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}
     return { node, wasm, ...(vm ? { opvm: vm.code } : {}) };
   });
   if (opts.vm === false) return { arena, kernels: compiled };
-  const mc = modelCommitment(g, compiled.map((c) => ({ codeRoot: hexBytes(c.node.vm!.codeRoot), layoutHash: hexBytes(c.node.vm!.layoutHash) })));
+  const mc = modelCommitment(g, compiled.map((c) => ({ codeRoot: hexBytes(c.node.vm!.codeRoot), layoutHash: hexBytes(c.node.vm!.layoutHash), stepBound: c.node.vm!.stepBound })));
   compiled.forEach((c, i) => { c.node.vm!.record = toHex(mc.records[i]!); });
   return {
     arena, kernels: compiled,
@@ -124,7 +128,8 @@ function compileVm(k: Kernel, n: Node, i: number): { node: CompiledVmNode; code:
       code: p.code,
       node: {
         code: `${OPVM_DIR}/${String(i).padStart(4, '0')}.opvm`, codeRoot: toHex(p.codeRoot), insns: p.insns, codeBase: p.codeBase,
-        registers: p.registers, spillSlots: p.spillSlots, layoutHash: toHex(p.layout.layoutHash),
+        registers: p.registers, spillSlots: p.spillSlots, layoutHash: toHex(p.layout.layoutHash), stepBound: p.stepBound.steps,
+        ...stepBoundNote(p.stepBound),
         regions: p.layout.regions.map((r) => ({ kind: r.kind, index: r.index, height: r.height, address: r.address, bytes: r.bytes })),
         record: '',
       },
@@ -133,6 +138,15 @@ function compileVm(k: Kernel, n: Node, i: number): { node: CompiledVmNode; code:
     if (e instanceof LowerError || e instanceof LayoutError) throw new CompileError(`node '${n.name}' (${n.op}): OPVM: ${e.message}`);
     throw e;
   }
+}
+
+const warnOnStderr = (message: string) => { process.stderr.write(`warning: ${message}\n`); };
+
+/** Why a node's step bound is the cap or rests on the kernel-wide trip count, for the manifest and the compile output. */
+function stepBoundNote(b: StepBound): { stepBoundNote?: string } {
+  if (b.fallback !== null) return { stepBoundNote: `no step bound (${b.fallback}): capped at MAX_STEPS = 2^48` };
+  if (b.unknownLoops > 0) return { stepBoundNote: `${b.unknownLoops} of ${b.loops} loops have no kernel loop range; bounded by the kernel's longest loop` };
+  return {};
 }
 
 export function compileBundle(bundleDir: string, outDir: string, opts: CompileOptions = {}): CompiledManifest {

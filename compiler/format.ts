@@ -4,7 +4,8 @@
  * memory layout and code root, and the model commitment.
  */
 export const COMPILED_FORMAT = 'opml-compiled';
-export const COMPILED_VERSION = 3;
+/** 4: OPVM nodes carry a step bound, and records and the model commitment are version 2 (docs/commitments.md). */
+export const COMPILED_VERSION = 4;
 export const OPVM_DIR = 'opvm';
 export const MANIFEST_FILE = 'manifest.json';
 export const KERNEL_DIR = 'kernels';
@@ -47,6 +48,13 @@ export interface CompiledVmNode {
   registers: number;
   spillSlots: number;
   layoutHash: string;
+  /**
+   * Most OPVM steps the program takes from its initial state to HALT, for any input data (docs/opvm.md §8);
+   * MAX_STEPS = 2^48 when the program could not be bounded. Part of the node's record.
+   */
+  stepBound: number;
+  /** Present when the bound is weaker than the analysis normally gives: why (the compile command prints it). */
+  stepBoundNote?: string;
   /** In address order (docs/opvm.md §7). */
   regions: CompiledVmRegion[];
   /** keccak256(record) of docs/commitments.md, 0x-hex. */

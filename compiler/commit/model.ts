@@ -1,6 +1,6 @@
 /**
  * The model commitment (docs/commitments.md): one record per node (op, OPVM code root, memory-layout
- * hash, input and output slots with their tensor types), a Merkle root over the records, and the
+ * hash, input and output slots with their tensor types, OPVM step bound), a Merkle root over the records, and the
  * constant-state root, bound with the graph's input and output slots into one keccak256 word the
  * contract stores when a model is registered.
  */
@@ -12,8 +12,10 @@ import { commitTensor, typeHash, u256 } from './tensor.ts';
 
 export { typeHash };
 import { SlotTree } from './graph-state.ts';
+import { MAX_STEPS } from '../opvm/isa.ts';
 
-export const MODEL_COMMITMENT_VERSION = 1;
+/** Version 2: node records carry the node's OPVM step bound (docs/opvm.md §8). */
+export const MODEL_COMMITMENT_VERSION = 2;
 
 const kc = (b: Uint8Array) => keccak256(b) as unknown as Bytes32;
 
@@ -35,11 +37,23 @@ export interface NodeRecordFields {
   codeRoot: Uint8Array;
   layoutHash: Uint8Array;
   io: Uint8Array;
+  /** Most OPVM steps the node's program takes to halt, for any input (1 … MAX_STEPS; docs/opvm.md §8). */
+  stepBound: number;
 }
 
-/** R = keccak256(keccak256(utf8(op)) ‖ codeRoot ‖ layoutHash ‖ ioHash). */
+/** What the model commitment needs of each compiled node. */
+export interface CompiledNodeCommitment {
+  codeRoot: Uint8Array;
+  layoutHash: Uint8Array;
+  stepBound: number;
+}
+
+/** R = keccak256(keccak256(utf8(op)) ‖ codeRoot ‖ layoutHash ‖ ioHash ‖ u256(stepBound)). */
 export function nodeRecord(f: NodeRecordFields): Bytes32 {
-  return kc(concat([keccak256(new TextEncoder().encode(f.op)), f.codeRoot, f.layoutHash, f.io]));
+  if (!(Number.isSafeInteger(f.stepBound) && f.stepBound >= 1 && BigInt(f.stepBound) <= MAX_STEPS)) {
+    throw new RangeError(`step bound ${f.stepBound} of node ${f.op} is not an integer in 1 … 2^48`);
+  }
+  return kc(concat([keccak256(new TextEncoder().encode(f.op)), f.codeRoot, f.layoutHash, f.io, u256(f.stepBound)]));
 }
 
 /** The constants-only graph state (inputs and node outputs zero). */
@@ -61,9 +75,9 @@ export interface ModelCommitment {
  * M = keccak256(u256(version) ‖ recordsRoot ‖ u256(nodes) ‖ constantState ‖ u256(slots) ‖ ioHash(graph inputs,
  * graph outputs)); recordsRoot is the Merkle root over the node records (node k, 1-based, at leaf k − 1).
  */
-export function modelCommitment(g: Graph, nodes: readonly { codeRoot: Uint8Array; layoutHash: Uint8Array }[], constantState = constantStateRoot(g)): ModelCommitment {
+export function modelCommitment(g: Graph, nodes: readonly CompiledNodeCommitment[], constantState = constantStateRoot(g)): ModelCommitment {
   if (nodes.length !== g.nodes.length) throw new RangeError(`${nodes.length} compiled nodes for ${g.nodes.length} graph nodes`);
-  const records = g.nodes.map((n, i) => nodeRecord({ op: n.op, codeRoot: nodes[i]!.codeRoot, layoutHash: nodes[i]!.layoutHash, io: ioHash(g, n.inputs, n.outputs) }));
+  const records = g.nodes.map((n, i) => nodeRecord({ op: n.op, codeRoot: nodes[i]!.codeRoot, layoutHash: nodes[i]!.layoutHash, io: ioHash(g, n.inputs, n.outputs), stepBound: nodes[i]!.stepBound }));
   const recordsRoot = merkleRoot(records.length ? records : [new Uint8Array(32)]);
   const io = ioHash(g, g.inputs, g.outputs);
   const commitment = kc(concat([u256(MODEL_COMMITMENT_VERSION), recordsRoot, u256(g.nodes.length), constantState, u256(g.tensors.length), io]));

@@ -58,10 +58,11 @@ for (const [name, file] of MODELS) {
         assert.equal(toHex(dataRoot(compiled.kernels[k]!.opvm!)), vmn.codeRoot);
       }
       // Records and the model commitment.
-      const mc = modelCommitment(graph, compiled.kernels.map((c) => ({ codeRoot: hexBytes(c.node.vm!.codeRoot), layoutHash: hexBytes(c.node.vm!.layoutHash) })));
+      const mc = modelCommitment(graph, compiled.kernels.map((c) => ({ codeRoot: hexBytes(c.node.vm!.codeRoot), layoutHash: hexBytes(c.node.vm!.layoutHash), stepBound: c.node.vm!.stepBound })));
       assert.equal(toHex(mc.commitment), compiled.model!.commitment);
       graph.nodes.forEach((n, k) => {
-        const r = nodeRecord({ op: n.op, codeRoot: hexBytes(compiled.kernels[k]!.node.vm!.codeRoot), layoutHash: hexBytes(compiled.kernels[k]!.node.vm!.layoutHash), io: ioHash(graph, n.inputs, n.outputs) });
+        const vmn = compiled.kernels[k]!.node.vm!;
+        const r = nodeRecord({ op: n.op, codeRoot: hexBytes(vmn.codeRoot), layoutHash: hexBytes(vmn.layoutHash), io: ioHash(graph, n.inputs, n.outputs), stepBound: vmn.stepBound });
         assert.equal(toHex(r), compiled.kernels[k]!.node.vm!.record);
       });
     } finally {

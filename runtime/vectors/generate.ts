@@ -92,7 +92,7 @@ export async function modelVector(root: string, m: (typeof VECTOR_MODELS)[number
       const initial = tracer.stateAt(0);
       return {
         index: k + 1, op: n.op, inputs: n.inputs, outputs: n.outputs, codeRoot: vm.codeRoot, insns: vm.insns, layoutHash: vm.layoutHash,
-        regions: vm.regions, record: vm.record, initialMemoryRoot: toHex(initial.memRoot), initialState: toHex(stateHash(initial)),
+        regions: vm.regions, stepBound: vm.stepBound, record: vm.record, initialMemoryRoot: toHex(initial.memRoot), initialState: toHex(stateHash(initial)),
         steps, finalState: toHex(stateHash(tracer.stateAt(steps))),
       };
     });
