@@ -2,7 +2,8 @@
  * End-to-end conformance over the ONNX backend test data: convert → compile → run natively, outputs
  * compared with the shipped expected outputs at ONNX's default tolerance (rtol 1e-3, atol 1e-7;
  * integers and booleans exactly; NaN matches NaN). With `vm`, every node is also run in the OPVM
- * interpreter and each of its outputs must equal the native engine's byte for byte.
+ * interpreter: each of its outputs must equal the native engine's byte for byte, and its step count
+ * may not exceed the node's compiled step bound (docs/opvm.md §8).
  */
 import path from 'node:path';
 import { importCase } from '../../converter/conformance/import-case.ts';
@@ -31,6 +32,8 @@ export interface E2EResult {
   frozen?: string[];
   /** The IR ops of a passing case's graph. */
   ops?: string[];
+  /** With `vm`: each node's OPVM step count beside its compiled step bound. */
+  vmSteps?: { op: string; steps: number; bound: number }[];
 }
 
 export function compareTensors(got: HostTensor, want: HostTensor): string | undefined {
@@ -90,8 +93,15 @@ export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2ERe
       const why = outs[i] ? compareTensors(outs[i]!, expected[i]!) : 'missing output';
       if (why) return { case: c, status: 'fail', category: 'values', reason: `output ${i}: ${why}` };
     }
+    let vmSteps: E2EResult['vmSteps'];
     if (opts.vm) {
       const vm = VmExecutor.create(graph, manifest, compiled.kernels.map((k) => k.opvm!)).run(runtimeInputs);
+      vmSteps = graph.nodes.map((n, k) => ({ op: n.op, steps: vm.stats[k]!.steps, bound: manifest.nodes[k]!.vm!.stepBound }));
+      const over = vmSteps.findIndex((x) => x.steps > x.bound);
+      if (over >= 0) {
+        await ex.close();
+        return { case: c, status: 'fail', category: 'vm', reason: `node '${graph.nodes[over]!.name}' (${vmSteps[over]!.op}): ${vmSteps[over]!.steps} OPVM steps, above its step bound ${vmSteps[over]!.bound}` };
+      }
       for (const n of graph.nodes) {
         for (const o of n.outputs) {
           const a = ex.tensor(o as TensorId), b = vm.values.get(o as TensorId)!;
@@ -102,7 +112,7 @@ export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2ERe
       }
     }
     await ex.close();
-    return { case: c, status: 'pass', frozen, ops: [...new Set(graph.nodes.map((n) => n.op))] };
+    return { case: c, status: 'pass', frozen, ops: [...new Set(graph.nodes.map((n) => n.op))], ...(vmSteps ? { vmSteps } : {}) };
   } catch (e) {
     if (e instanceof CompileError) return { case: c, status: 'unsupported', category: 'compile', reason: e.describe() };
     return { case: c, status: 'error', category: 'run-crash', reason: String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' ') };

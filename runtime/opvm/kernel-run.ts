@@ -3,7 +3,8 @@
  * (compiler/opvm/compile-node.ts), its memory image holds the code and the inputs at their regions
  * (docs/opvm.md §7), and the interpreter runs it to HALT; the outputs are read from their regions.
  */
-import type { Attrs } from '../../converter/ir/types.ts';
+import type { Attrs, TensorType } from '../../converter/ir/types.ts';
+import type { Kernel } from '../../compiler/kernel/ast.ts';
 import { numel } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostBytes, hostFromBytes } from '../../converter/ir/host-tensor.ts';
@@ -21,6 +22,12 @@ export interface VmKernelRun {
 
 export function runKernelVm(op: string, inputs: readonly HostTensor[], attrs: Attrs, maxSteps = 2 ** 32): VmKernelRun {
   const { k, outTypes } = prepareKernel(op, inputs, attrs);
+  return runKernelProgramVm(k, outTypes, inputs, maxSteps);
+}
+
+/** Run any kernel (e.g. one built by a test) in the OPVM on `inputs`, with outputs of `outTypes`. */
+export function runKernelProgramVm(k: Kernel, outTypes: readonly TensorType[], inputs: readonly HostTensor[], maxSteps = 2 ** 32): VmKernelRun {
+  const op = k.name;
   const p = compileNodeVm(k);
   const mem = VmMemory.create(p.layout.totalBytes);
   mem.write(p.codeBase * LEAF_BYTES, p.code);
