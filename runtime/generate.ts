@@ -114,6 +114,8 @@ export interface LmSignature {
   past: { input: DeclaredIO; output: DeclaredIO }[];
   logits: DeclaredIO;
   opset: number;
+  /** Rows of the constant tables gathered by position_ids (rotary or learned position embeddings), if any. */
+  maxPositions?: number;
 }
 
 const INT64 = onnx.TensorProto.DataType.INT64;
@@ -153,7 +155,14 @@ export function lmSignature(m: OnnxTypes.ModelProto, file: string): LmSignature 
   let opset = 1;
   for (const o of m.opsetImport ?? []) if (!o.domain || o.domain === 'ai.onnx') opset = int64(o.version);
   if (past.length && opset < 10) throw new RunError(`${file}: kv-cache generation needs opset ≥ 10 (Slice with inputs), the model has ${opset}`);
-  return { mode: past.length ? 'kv-cache' : 'window', ids, attentionMask, positionIds, past, logits, opset };
+  let maxPositions: number | undefined;
+  if (positionIds) {
+    for (const n of g.node ?? []) {
+      const table = n.opType === 'Gather' && n.input?.[1] === positionIds.name ? (g.initializer ?? []).find((t) => t.name === n.input![0]) : undefined;
+      if (table?.dims?.length) maxPositions = Math.min(maxPositions ?? Infinity, int64(table.dims[0]));
+    }
+  }
+  return { mode: past.length ? 'kv-cache' : 'window', ids, attentionMask, positionIds, past, logits, opset, ...(maxPositions !== undefined ? { maxPositions } : {}) };
 }
 
 /** The model file for a path: a .onnx file, or a folder with decoder_with_past_model.onnx / model.onnx / decoder_model.onnx. */
@@ -298,6 +307,7 @@ async function generateWindow(file: string, sig: LmSignature, o: GenerateOptions
   const ctx = typeof fixed === 'number' ? fixed : o.context ?? o.promptIds.length + o.maxTokens - 1;
   if (typeof fixed === 'number' && o.context !== undefined && o.context !== fixed) throw new RunError(`${sig.ids.name}: the model fixes the context to ${fixed}, --context ${o.context} differs`);
   tr.context = ctx;
+  if (sig.maxPositions !== undefined && ctx > sig.maxPositions) throw new RunError(`${sig.positionIds!.name}: a window of ${ctx} positions exceeds the model's position tables (${sig.maxPositions} rows); give --context ≤ ${sig.maxPositions}`);
   const shapes = new Map<string, number[]>([[sig.ids.name, [1, ctx]]]);
   if (sig.attentionMask) shapes.set(sig.attentionMask.name, [1, ctx]);
   if (sig.positionIds) shapes.set(sig.positionIds.name, [1, ctx]);
@@ -351,6 +361,9 @@ async function generateKv(file: string, sig: LmSignature, o: GenerateOptions, tr
   if (ctx < S + o.maxTokens - 1 || ctx < 2) throw new RunError(`--context ${ctx} is too small for ${S} prompt tokens and ${o.maxTokens} new ones (needs ≥ ${Math.max(2, S + o.maxTokens - 1)})`);
   tr.context = ctx;
   const P = ctx - 1;
+  if (sig.maxPositions !== undefined && S + o.maxTokens - 1 > sig.maxPositions) {
+    throw new RunError(`${sig.positionIds!.name}: ${S} prompt tokens and ${o.maxTokens} new ones need positions up to ${S + o.maxTokens - 2}, the model's position tables have ${sig.maxPositions} rows`);
+  }
   if (S > P && o.maxTokens > 1) throw new RunError(`the prompt (${S} tokens) is longer than the cache (${P} positions)`);
   const pastShape = (io: DeclaredIO) => {
     const [, h, , d] = io.dims;

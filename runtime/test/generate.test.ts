@@ -15,6 +15,7 @@ import { generate } from '../generate.ts';
 import { llamaConfig, writeLlamaOnnx } from '../../bench/gen-llama-onnx.ts';
 import { onnx } from '../../converter/onnx/proto.ts';
 import { tmpDir } from '../../converter/test/helpers/onnx-build.ts';
+import { writeTinyTransformerKv } from '../../models/tiny-transformer-kv.ts';
 
 const cacheDir = tmpDir('opml-generate-cache-');
 const TINY = 'models/tiny-transformer/model.onnx';
@@ -69,6 +70,21 @@ test('tiny transformer: greedy sliding-window generation writes fixed, readable 
   } finally {
     await sess.release();
   }
+});
+
+test('tiny transformer, KV-cache form built from its trained weights: the same tokens as the full-window form', async () => {
+  const dir = tmpDir('opml-tiny-kv-');
+  writeTinyTransformerKv(dir);
+  const vocab = JSON.parse(fs.readFileSync('models/tiny-transformer/vocab.json', 'utf8')) as string[];
+  const prompt = [...'This License'].map((c) => vocab.indexOf(c));
+  const N = 32 - prompt.length; // the trained context: positions 0 … 31
+  const kv = await generate(dir, { promptIds: prompt, maxTokens: N, cacheDir, states: false });
+  const win = await generate(TINY, { promptIds: prompt, maxTokens: N, cacheDir, states: false });
+  assert.equal(kv.mode, 'kv-cache');
+  assert.equal(kv.chained, true);
+  assert.deepEqual(kv.tokens, win.tokens);
+  assert.equal(kv.text, win.text);
+  assert.equal(kv.text, ' for a convey the wo');
 });
 
 test('LLaMA-shaped model: KV-cache generation matches onnxruntime, chains its commitments and equals full-window decoding', async () => {
