@@ -9,7 +9,7 @@ import { dtypeSize } from '../../converter/ir/dtype.ts';
 import type { Bytes32 } from '../commit/merkle.ts';
 import { dataRoot } from '../commit/tensor.ts';
 import { decodeInsn, INSN_BYTES, LEAF_BYTES } from './isa.ts';
-import type { StepBound } from './step-bound.ts';
+import type { LoopTrips, StepBound } from './step-bound.ts';
 import { kernelFallbackTrips, loopTrips, programStepBound } from './step-bound.ts';
 import type { NodeMemoryLayout, Region, RegionSpec } from './layout.ts';
 import { planNodeMemory } from './layout.ts';
@@ -26,6 +26,8 @@ export interface NodeVmProgram {
   readonly registers: number;
   /** Upper bound on the steps to HALT for any input data (step-bound.ts, docs/opvm.md §8). */
   readonly stepBound: StepBound;
+  /** Every wasm loop's first instruction (index into the code) and its header runs per entry, when known. */
+  readonly loops: readonly LoopTrips[];
   addressOf(b: Buffer): number;
   /** The region of input or output position i. */
   region(kind: 'input' | 'output', i: number): Region;
@@ -75,10 +77,11 @@ export function compileNodeVm(k: Kernel): NodeVmProgram {
   }
   const { layout } = p;
   const insns = Array.from({ length: prog.insns }, (_, i) => decodeInsn(prog.code, i * INSN_BYTES));
-  const stepBound = programStepBound(insns, p.codeBase, prog.loops.map((l) => ({ at: l.at, trips: l.range ? loopTrips(l.range) : null })), kernelFallbackTrips(k));
+  const loops = prog.loops.map((l): LoopTrips => ({ at: l.at, trips: l.range ? loopTrips(l.range) : null }));
+  const stepBound = programStepBound(insns, p.codeBase, loops, kernelFallbackTrips(k));
   return {
     code: prog.code, insns: prog.insns, codeRoot: dataRoot(prog.code), layout, codeBase: p.codeBase,
-    spillSlots: prog.spillSlots, registers: prog.registers, stepBound, addressOf: p.addressOf,
+    spillSlots: prog.spillSlots, registers: prog.registers, stepBound, loops, addressOf: p.addressOf,
     region: (kind, i) => layout.regions.find((r) => r.kind === kind && r.index === i)!,
   };
 }

@@ -3,7 +3,8 @@
  * run: on every node of every bundled model (several samples each), on a broad sample of the ONNX
  * conformance cases, on random inputs to kernels whose control flow depends on their data, and on random
  * kernels. It is exact for programs without data-dependent branches, and falls back to MAX_STEPS when
- * the program's control flow cannot be bounded. Tightness (bound ÷ steps) is printed.
+ * the program's control flow cannot be bounded. The assumption it rests on (each loop head runs its
+ * kernel loop's trip count per entry) is checked by single-stepping. Tightness (bound ÷ steps) is printed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { testdataAvailable, TESTDATA_ROOT } from '../../converter/conformance/testdata.ts';
-import { compileGraph } from '../../compiler/compile.ts';
+import { compileGraph, kernelForNode } from '../../compiler/compile.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
 import type { Expr, Kernel, Stmt } from '../../compiler/kernel/ast.ts';
@@ -24,7 +25,8 @@ import * as k from '../../compiler/kernel/build.ts';
 import { prepareKernel } from '../../compiler/kernel/harness.ts';
 import { compileNodeVm } from '../../compiler/opvm/compile-node.ts';
 import type { Insn } from '../../compiler/opvm/isa.ts';
-import { encodeInsn, insn, INSN_BYTES, MAX_STEPS, Op, Status } from '../../compiler/opvm/isa.ts';
+import { encodeInsn, insn, INSN_BYTES, LEAF_BYTES, MAX_STEPS, Op, Status } from '../../compiler/opvm/isa.ts';
+import type { NodeVmProgram } from '../../compiler/opvm/compile-node.ts';
 import type { LoopTrips } from '../../compiler/opvm/step-bound.ts';
 import { programStepBound } from '../../compiler/opvm/step-bound.ts';
 import { runE2E } from '../conformance/e2e.ts';
@@ -32,6 +34,8 @@ import { runKernelProgramVm, runKernelVm } from '../opvm/kernel-run.ts';
 import { VmExecutor } from '../opvm/vm-executor.ts';
 import { VmMemory } from '../opvm/memory.ts';
 import { Interpreter } from '../opvm/interpreter.ts';
+import { nodeImage } from '../opvm/node-image.ts';
+import type { NodeImage } from '../opvm/tracer.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CAP = Number(MAX_STEPS);
@@ -59,6 +63,40 @@ function runCode(code: readonly Insn[], regs: bigint[] = []): number {
 }
 
 const IMM = (v: number) => ({ immB: true, imm: BigInt(v) });
+
+/**
+ * The assumption the bound rests on, checked on a real run: every entry into a wasm loop runs its first
+ * instruction exactly T times (docs/opvm.md §8, step 3). A loop's body follows its first instruction
+ * and only code inside it can branch to it (wasm labels are lexically scoped), so arriving at the head
+ * from a lower pc is an entry and from a higher one an iteration. Returns the entries seen.
+ */
+function checkLoopTrips(image: NodeImage, p: NodeVmProgram, what: string): number {
+  const heads = new Map<number, number>();
+  const starts = new Map<number, number>();
+  for (const l of p.loops) starts.set(l.at, (starts.get(l.at) ?? 0) + 1);
+  for (const l of p.loops) {
+    assert.notEqual(l.trips, null, `${what}: loop at ${l.at} has a kernel range`);
+    if (starts.get(l.at) === 1) heads.set(p.codeBase + l.at, l.trips!);
+  }
+  const it = new Interpreter(image.mem, { pc: image.pc, code: image.code, compile: false });
+  const open = new Map<number, number>();
+  const close = (h: number) => {
+    const n = open.get(h);
+    if (n !== undefined) assert.equal(n, heads.get(h), `${what}: loop at pc ${h} ran its head ${n} times in one entry, its kernel loop has ${heads.get(h)} trips`);
+  };
+  let prev = -1, entries = 0;
+  while (it.status === Status.Running) {
+    const pc = it.pc;
+    if (heads.has(pc)) {
+      if (prev < pc) { close(pc); open.set(pc, 1); entries++; } else open.set(pc, open.get(pc)! + 1);
+    }
+    prev = pc;
+    it.run(1);
+  }
+  assert.equal(it.status, Status.Halted, what);
+  for (const h of open.keys()) close(h);
+  return entries;
+}
 
 test('hand-made programs: exact for straight-line code and a counted loop; MAX_STEPS when they cannot be bounded', () => {
   const straight = [insn(Op.MOV, { rd: 1, ...IMM(3) }), insn(Op.MOV, { rd: 2, ...IMM(4) }), insn(Op.I32_ADD, { rd: 3, ra: 1, rb: 2 }), insn(Op.HALT)];
@@ -117,6 +155,34 @@ test('kernels without data-dependent branches: the bound is the exact step count
   }
 });
 
+/** A kernel program's memory image with `inputs` in their regions. */
+function kernelImage(p: NodeVmProgram, inputs: readonly HostTensor[]): NodeImage {
+  const mem = VmMemory.create(p.layout.totalBytes);
+  mem.write(p.codeBase * LEAF_BYTES, p.code);
+  inputs.forEach((t, i) => { if (t.data.byteLength) mem.write(p.region('input', i).address, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)); });
+  return { mem, pc: p.codeBase, code: { first: p.codeBase, count: p.insns } };
+}
+
+test('loop heads run exactly their kernel loop\'s trip count per entry: every node of the CNN and the int8 CNN on a sample', () => {
+  for (const name of ['fmnist-cnn', 'fmnist-cnn-int8']) {
+    const { graph } = importModel(path.join(ROOT, 'models', name, 'model.onnx'));
+    const compiled = compileGraph(graph, name);
+    const manifest: CompiledManifest = {
+      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
+      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((c) => c.node), model: compiled.model!,
+    };
+    const input = readTensorFile(path.join(ROOT, 'models', name, 'samples', 'input_2.pb'), graph.tensors[graph.inputs[0]!]);
+    const { values } = VmExecutor.create(graph, manifest, compiled.kernels.map((c) => c.opvm!)).run([input]);
+    const value = (id: number) => values.get(id as never) ?? graph.constants.get(id as never)!.read();
+    graph.nodes.forEach((n, i) => {
+      const prog = compileNodeVm(kernelForNode(graph, n));
+      assert.equal(prog.code.length, compiled.kernels[i]!.opvm!.length);
+      const entries = checkLoopTrips(nodeImage(graph, n, manifest.nodes[i]!.vm!, compiled.kernels[i]!.opvm!, value), prog, `${name} node ${i + 1} (${n.op})`);
+      assert.ok(entries > 0);
+    });
+  }
+});
+
 const MODELS = [
   ['fmnist-mlp', 'model.onnx'], ['fmnist-cnn', 'model.onnx'], ['fmnist-cnn-int8', 'model.onnx'], ['fmnist-tfjs', 'model.json'], ['tiny-transformer', 'model.onnx'],
 ] as const;
@@ -170,9 +236,11 @@ test('property: kernels whose branches depend on their data (Det pivoting, RoiAl
   const bounds = new Map<string, number>();
   const check = (label: string, op: string, ins: HostTensor[], attrs: Attrs) => {
     const { k: kern } = prepareKernel(op, ins, attrs);
-    const bound = compileNodeVm(kern).stepBound;
+    const prog = compileNodeVm(kern);
+    const bound = prog.stepBound;
     assert.equal(bound.fallback, null, label);
     const { steps } = runKernelVm(op, ins, attrs);
+    checkLoopTrips(kernelImage(prog, ins), prog, label);
     assert.ok(steps <= bound.steps, `${label}: ${steps} steps > bound ${bound.steps}`);
     seen.set(label, (seen.get(label) ?? new Set()).add(steps));
     bounds.set(label, Math.max(bounds.get(label) ?? 0, bound.steps));
@@ -233,13 +301,15 @@ test('property: random kernels on random data run within their bound, and exactl
   const outTypes: TensorType[] = [{ dtype: 'float32', shape: shape([N]) }];
   fc.assert(fc.property(descArb, fc.boolean(), fc.array(fc.integer({ min: -2, max: 2 }), { minLength: 3 * N, maxLength: 3 * N }), (desc, par, data) => {
     const kern = buildKernel(desc, par);
-    const bound = compileNodeVm(kern).stepBound;
+    const prog = compileNodeVm(kern);
+    const bound = prog.stepBound;
     assert.equal(bound.fallback, null);
     assert.equal(bound.unknownLoops, 0);
     for (let r = 0; r < 3; r++) {
       const input = hostTensor('float32', [N], Float32Array.from(data.slice(r * N, (r + 1) * N)));
       const { steps } = runKernelProgramVm(kern, outTypes, [input]);
       assert.ok(steps <= bound.steps, `${steps} steps > bound ${bound.steps}`);
+      if (r === 0) checkLoopTrips(kernelImage(prog, [input]), prog, 'random kernel');
       if (!hasDataIf(desc)) assert.equal(steps, bound.steps, 'exact without ifs');
     }
   }), { numRuns: 60, seed: 7 });
