@@ -89,7 +89,8 @@ test('tiny transformer, KV-cache form built from its trained weights: the same t
 
 test('LLaMA-shaped model: KV-cache generation matches onnxruntime, chains its commitments and equals full-window decoding', async () => {
   const dir = tmpDir('opml-llama-');
-  const f = writeLlamaOnnx(dir, llamaConfig('tiny', { layers: 1 }));
+  const f = writeLlamaOnnx(dir, llamaConfig('tiny', { layers: 1 }), { externalAbove: 0 }); // weights in model.onnx_data, shared by both graphs
+  assert.ok(f.data && fs.statSync(f.data).size >= f.weightBytes);
   const prompt = [5, 17, 42, 8];
   const N = 6;
   const tr = await generate(dir, { promptIds: prompt, maxTokens: N, cacheDir });
