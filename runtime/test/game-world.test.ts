@@ -40,11 +40,15 @@ function ioHash(inSlots: number[], inTypes: Uint8Array[], outSlots: number[], ou
   return H(...part(inSlots, inTypes), ...part(outSlots, outTypes));
 }
 
-/** openNode's checks (docs/game.md §4.3); returns the initial and final state hashes. */
-function checkOpening(o: NodeOpening, k: number, recordsRoot: Uint8Array, before: Uint8Array, after: Uint8Array): { initial: Uint8Array; final: Uint8Array } {
+/**
+ * openNode's checks (docs/game.md §4.3); returns the initial and final state hashes. `stepBound` is the
+ * node's compiled step bound, the last word of its record (docs/commitments.md), taken from the manifest
+ * until the opening carries it.
+ */
+function checkOpening(o: NodeOpening, k: number, recordsRoot: Uint8Array, before: Uint8Array, after: Uint8Array, stepBound: number): { initial: Uint8Array; final: Uint8Array } {
   const names = Object.keys(RegionKind) as RegionKindName[];
   const regions = o.kinds.map((kind, i) => ({ kind: names[kind]!, index: o.indexes[i]!, height: o.heights[i]! }));
-  const record = H(o.opHash, o.codeRoot, layoutHash(regions), ioHash(o.inSlots, o.inTypes, o.outSlots, o.outTypes));
+  const record = H(o.opHash, o.codeRoot, layoutHash(regions), ioHash(o.inSlots, o.inTypes, o.outSlots, o.outTypes), u256(stepBound));
   assert.ok(eq(rootFromProof(record, k - 1, o.recordPath), recordsRoot), 'record proof');
   o.inSlots.forEach((slot, i) => assert.ok(eq(rootFromProof(H(o.inRoots[i]!, o.inTypes[i]!), slot, o.inPaths[i]!), before), `input ${i} opening`));
   let root: Uint8Array = before;
@@ -69,9 +73,12 @@ function checkOpening(o: NodeOpening, k: number, recordsRoot: Uint8Array, before
     assert.equal(o.outRegionPaths[r.index]!.length, MEM_DEPTH - r.height);
     assert.ok(eq(rootFromProof(o.outRoots[r.index]!, idx, o.outRegionPaths[r.index]!), fin.memRoot), `output region ${r.index}`);
   });
-  assert.ok(o.steps >= 1);
+  assert.ok(o.steps >= 1 && o.steps <= stepBound, `1 ≤ steps ${o.steps} ≤ step bound ${stepBound}`);
   return { initial, final: keccak256(o.finalHeader) };
 }
+
+/** Node k's compiled step bound (manifest vm.stepBound). */
+const stepBoundOf = (w: TaskWorld, k: number): number => w.model.manifest.nodes[k - 1]!.vm!.stepBound;
 
 interface Party { world: TaskWorld }
 
@@ -95,7 +102,7 @@ function play(sub: Party, chal: Party, k: number, recordsRoot: Uint8Array, pickR
   }
   const node = hi;
   const run = sub.world.nodeRun(node);
-  const { initial, final } = checkOpening(run.opening(), node, recordsRoot, sub.world.states[node - 1]!, sub.world.states[node]!);
+  const { initial, final } = checkOpening(run.opening(), node, recordsRoot, sub.world.states[node - 1]!, sub.world.states[node]!, stepBoundOf(sub.world, node));
   assert.ok(eq(initial, run.initialHash), 'composed initial state == the run\'s');
   // phase 1
   const own = pickRandom ? null : chal.world.nodeRun(node);
@@ -165,7 +172,7 @@ test('a node opening binds the initial OPVM state: the header the contract compo
     const recordsRoot = Uint8Array.from(Buffer.from(model.manifest.model!.recordsRoot.slice(2), 'hex'));
     for (let k = 1; k <= g.nodes.length; k++) {
       const run = w.nodeRun(k);
-      const { initial, final } = checkOpening(run.opening(), k, recordsRoot, w.states[k - 1]!, w.states[k]!);
+      const { initial, final } = checkOpening(run.opening(), k, recordsRoot, w.states[k - 1]!, w.states[k]!, stepBoundOf(w, k));
       assert.ok(eq(initial, run.initialHash), `node ${k} initial`);
       assert.ok(eq(final, run.finalHash), `node ${k} final`);
       assert.ok(eq(keccak256(encodeHeader(run.finalState)), final));
