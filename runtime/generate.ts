@@ -79,7 +79,12 @@ export interface BundleInfo {
   nodes: number;
 }
 
+export const TRANSCRIPT_FORMAT = 'opml-generate-transcript';
+export const TRANSCRIPT_VERSION = 1;
+
 export interface Transcript {
+  format: typeof TRANSCRIPT_FORMAT;
+  version: number;
   model: string;
   mode: GenerateMode;
   context: number;
@@ -147,7 +152,7 @@ export function lmSignature(m: OnnxTypes.ModelProto, file: string): LmSignature 
     for (const ax of [1, 3]) {
       const a = input.dims[ax], b = output.dims[ax];
       if (typeof a === 'number' && typeof b === 'number' && a !== b) {
-        throw new RunError(`${input.name}: declared [${input.dims.join('x')}] does not match ${output.name} [${output.dims.join('x')}] (${ax === 1 ? 'heads' : 'head_dim'} ${a} ≠ ${b})`);
+        throw new RunError(`${input.name}: declared [${input.dims.join(', ')}] does not match ${output.name} [${output.dims.join(', ')}] (${ax === 1 ? 'heads' : 'head_dim'} ${a} ≠ ${b})`);
       }
     }
     return { input, output };
@@ -287,7 +292,7 @@ export async function generate(modelPath: string, o: GenerateOptions): Promise<T
   if (typeof declaredVocab === 'number') checkPrompt(o.promptIds, declaredVocab, sig.ids.name); // before any compile
   const rng = o.sample ? new SplitMix64(BigInt(o.seed ?? 0)) : undefined;
   const tr: Transcript = {
-    model: file, mode: sig.mode, context: 0, prompt: [...o.promptIds],
+    format: TRANSCRIPT_FORMAT, version: TRANSCRIPT_VERSION, model: file, mode: sig.mode, context: 0, prompt: [...o.promptIds],
     sampling: o.sample ? { kind: 'sample', seed: String(o.seed ?? 0), temperature: Math.fround(o.temperature ?? 1), topK: o.topK ?? 0, prng: 'splitmix64' } : { kind: 'greedy' },
     bundles: {}, steps: [], tokens: [],
   };
