@@ -18,6 +18,8 @@ import { Interpreter } from './interpreter.ts';
 export interface VmKernelRun {
   outputs: HostTensor[];
   steps: number;
+  /** The program's compiled step bound (docs/opvm.md §8): steps ≤ stepBound on every input. */
+  stepBound: number;
 }
 
 export function runKernelVm(op: string, inputs: readonly HostTensor[], attrs: Attrs, maxSteps = 2 ** 32): VmKernelRun {
@@ -36,5 +38,5 @@ export function runKernelProgramVm(k: Kernel, outTypes: readonly TensorType[], i
   while (it.status === Status.Running && it.steps < maxSteps) it.run(Math.min(1 << 24, maxSteps - it.steps));
   if (it.status !== Status.Halted) throw new Error(`${op}: the OPVM stopped with status ${STATUS_NAMES[it.status] ?? it.status} at pc ${it.pc} after ${it.steps} steps`);
   const outputs = outTypes.map((t, i) => hostFromBytes(t.dtype, t.shape, mem.read(p.region('output', i).address, numel(t.shape) * dtypeSize(t.dtype))));
-  return { outputs, steps: it.steps };
+  return { outputs, steps: it.steps, stepBound: p.stepBound.steps };
 }

@@ -2,7 +2,7 @@
  * Native == OPVM, bit for bit, for the kernels that neither the bundled models nor the ONNX conformance
  * data reach (their opsets are newer than the test data, or only other front-ends emit them): each op
  * on random inputs with special values (NaN, ±inf, ±0, subnormals, extremes), in the native SIMD form
- * and in the OPVM interpreter. runtime/test/e2e-conformance.test.ts checks that every kernel op is
+ * and in the OPVM interpreter, whose step count must stay within the program's step bound. runtime/test/e2e-conformance.test.ts checks that every kernel op is
  * covered either there (every node of every passing case runs in the OPVM) or here.
  */
 import { test } from 'node:test';
@@ -71,7 +71,8 @@ test('native == OPVM, bit for bit, for the kernels the conformance data and the 
   for (const c of all) {
     const native = runKernelOnce(c.op, c.ins, c.attrs, true).outputs;
     const vm = runKernelVm(c.op, c.ins, c.attrs);
-    assert.ok(vm.steps > 0);
+    assert.ok(vm.steps > 0 && vm.steps <= vm.stepBound, `${c.op} (${c.what}): ${vm.steps} steps, step bound ${vm.stepBound}`);
+    assert.ok(vm.stepBound < 2 ** 48, `${c.op} (${c.what}): the step bound fell back to MAX_STEPS`);
     native.forEach((t, i) => {
       const a = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
       const b = Buffer.from(vm.outputs[i]!.data.buffer, vm.outputs[i]!.data.byteOffset, vm.outputs[i]!.data.byteLength);
