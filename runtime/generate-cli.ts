@@ -44,6 +44,7 @@ export function registerGenerateCommand(program: Command): void {
     .option('--top-k <k>', 'sample among the k most likely tokens only (0: all)', intArg('--top-k', 0), 0)
     .option('--context <n>', 'context length (cache positions + 1); default prompt + max-tokens − 1, or the model\'s fixed length', intArg('--context', 2))
     .option('--transcript <file>', 'write the JSON transcript (commitments of every step) to FILE')
+    .option('--save-steps <dir>', 'write each step\'s inputs as DIR/step_T/NAME.pb (for opml run, trace, request)')
     .option('--cache-dir <dir>', 'where compiled bundles are kept', undefined)
     .option('--threads <n>', 'worker threads for large kernels (results are identical for any n)', intArg('--threads', 1, 64), 1)
     .option('--no-states', 'skip the graph states S_0, S_n (only input and output commitments)')
@@ -51,14 +52,14 @@ export function registerGenerateCommand(program: Command): void {
     .addHelpText('after', '\nExample:\n  opml generate models/tiny-transformer/model.onnx --prompt-ids 43,57,54,1 --max-tokens 40\n  opml generate out/llama --prompt-ids 1,2,3 --max-tokens 8 --sample --seed 7 --top-k 40 --transcript t.json')
     .action(async (model: string, o: {
       promptIds: string; maxTokens: number; sample?: boolean; seed: number; temperature: number; topK: number; context?: number;
-      transcript?: string; cacheDir?: string; threads: number; states: boolean; json?: boolean;
+      transcript?: string; saveSteps?: string; cacheDir?: string; threads: number; states: boolean; json?: boolean;
     }) => {
       const { generate } = await import('./generate.ts');
       const promptIds = parsePromptIds(o.promptIds);
       const log = (s: string) => process.stderr.write(s + '\n');
       const tr = await generate(model, {
         promptIds, maxTokens: o.maxTokens, sample: o.sample, seed: o.seed, temperature: o.temperature, topK: o.topK, context: o.context,
-        cacheDir: o.cacheDir, threads: Math.min(o.threads, os.availableParallelism()), states: o.states,
+        cacheDir: o.cacheDir, saveSteps: o.saveSteps, threads: Math.min(o.threads, os.availableParallelism()), states: o.states,
         onCompile: (what, phase, ms) => {
           if (phase === 'start') log(`compiling the ${what} bundle …`);
           else if (phase === 'done') log(`compiled the ${what} bundle in ${(ms! / 1000).toFixed(1)} s`);

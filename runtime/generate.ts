@@ -31,6 +31,7 @@ import { commitTensor } from '../compiler/commit/tensor.ts';
 import { SlotTree } from '../compiler/commit/graph-state.ts';
 import type { Bytes32 } from '../compiler/commit/merkle.ts';
 import { MANIFEST_FILE } from '../compiler/format.ts';
+import { writeTensorPb } from '../converter/io/tensor-files.ts';
 import { NativeExecutor, RunError } from './native/executor.ts';
 import { SplitMix64, argmax, sampleToken } from './sample.ts';
 
@@ -52,6 +53,8 @@ export interface GenerateOptions {
   threads?: number;
   /** Compute the graph states S_0 and S_n of every step (default true). */
   states?: boolean;
+  /** Write every step's inputs as DIR/step_T/NAME.pb (ONNX TensorProto), ready for opml run/trace/request. */
+  saveSteps?: string;
   onStep?: (s: StepRecord) => void;
   onCompile?: (what: string, phase: 'start' | 'cached' | 'done', ms?: number) => void;
 }
@@ -261,6 +264,14 @@ class StepStates {
 
 const commitHost = (t: HostTensor) => toHex(commitTensor(t.dtype, t.shape, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
 
+/** --save-steps: the step's inputs as TensorProto files named after the model inputs. */
+function saveStep(o: GenerateOptions, step: number, names: readonly string[], ins: readonly HostTensor[]): void {
+  if (!o.saveSteps) return;
+  const dir = path.join(o.saveSteps, `step_${step}`);
+  fs.mkdirSync(dir, { recursive: true });
+  names.forEach((n, i) => writeTensorPb(path.join(dir, `${n}.pb`), n, ins[i]!));
+}
+
 function namesOf(g: Graph, ids: readonly TensorId[]): string[] {
   return ids.map((i) => g.tensors[i]!.name);
 }
@@ -351,6 +362,7 @@ async function generateWindow(file: string, sig: LmSignature, o: GenerateOptions
       };
       tr.steps.push(rec);
       tr.tokens.push(token);
+      saveStep(o, step, inNames, ins);
       o.onStep?.(rec);
       seq.push(token);
     }
@@ -438,6 +450,7 @@ async function generateKv(file: string, sig: LmSignature, o: GenerateOptions, tr
       prevOutputs = rec.outputs;
       tr.steps.push(rec);
       tr.tokens.push(token);
+      saveStep(o, step, inNames, ins);
       o.onStep?.(rec);
       valid = Math.min(P, valid + seq);
       cache = new Map(sig.past.map((p) => [p.input.name, outs[outNames.indexOf(p.output.name)]!]));

@@ -16,6 +16,11 @@ import { llamaConfig, writeLlamaOnnx } from '../../bench/gen-llama-onnx.ts';
 import { onnx } from '../../converter/onnx/proto.ts';
 import { tmpDir } from '../../converter/test/helpers/onnx-build.ts';
 import { writeTinyTransformerKv } from '../../models/tiny-transformer-kv.ts';
+import { NativeExecutor } from '../native/executor.ts';
+import { traceRun } from '../native/trace.ts';
+import { VmExecutor } from '../opvm/vm-executor.ts';
+import { readTensorFile } from '../../converter/io/tensor-files.ts';
+import { toHex } from '../../converter/ir/keccak.ts';
 
 const cacheDir = tmpDir('opml-generate-cache-');
 const TINY = 'models/tiny-transformer/model.onnx';
@@ -87,13 +92,14 @@ test('tiny transformer, KV-cache form built from its trained weights: the same t
   assert.equal(kv.text, ' for a convey the wo');
 });
 
-test('LLaMA-shaped model: KV-cache generation matches onnxruntime, chains its commitments and equals full-window decoding', async () => {
+test('LLaMA-shaped model: KV-cache generation matches onnxruntime, chains its commitments, verifies per step (trace, OPVM) and equals full-window decoding', async () => {
   const dir = tmpDir('opml-llama-');
   const f = writeLlamaOnnx(dir, llamaConfig('tiny', { layers: 1 }), { externalAbove: 0 }); // weights in model.onnx_data, shared by both graphs
   assert.ok(f.data && fs.statSync(f.data).size >= f.weightBytes);
   const prompt = [5, 17, 42, 8];
   const N = 6;
-  const tr = await generate(dir, { promptIds: prompt, maxTokens: N, cacheDir });
+  const steps = path.join(dir, 'steps');
+  const tr = await generate(dir, { promptIds: prompt, maxTokens: N, cacheDir, saveSteps: steps });
   assert.equal(tr.mode, 'kv-cache');
   assert.equal(tr.context, prompt.length + N - 1);
   assert.equal(tr.chained, true);
@@ -102,6 +108,21 @@ test('LLaMA-shaped model: KV-cache generation matches onnxruntime, chains its co
   }
   assert.notEqual(tr.steps[1]!.outputs['present.0.key'], tr.steps[2]!.outputs['present.0.key']);
 
+  // a decode step is an ordinary inference of its bundle: opml trace on the saved inputs gives the
+  // transcript's states and commitments, and the OPVM computes the same output bytes
+  {
+    const t = tr.steps[2]!;
+    const ex = await NativeExecutor.load(tr.bundles.decode!.dir);
+    const g = ex.graph;
+    const ins = g.inputs.map((id) => readTensorFile(path.join(steps, 'step_2', `${g.tensors[id]!.name}.pb`)));
+    const run = traceRun(ex, ins);
+    await ex.close();
+    assert.equal(toHex(run.states[0]!), t.s0);
+    assert.equal(toHex(run.states.at(-1)!), t.sn);
+    g.outputs.forEach((id) => assert.equal(toHex(run.commitments[id]!), t.outputs[g.tensors[id]!.name]));
+    const vm = VmExecutor.load(tr.bundles.decode!.dir).run(ins);
+    vm.outputs.forEach((o, i) => assert.deepEqual(new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength), new Uint8Array(run.outputs[i]!.data.buffer, run.outputs[i]!.data.byteOffset, run.outputs[i]!.data.byteLength)));
+  }
   // onnxruntime with its own growing cache (no padding): prefill model, then the with-past model
   const V = f.config.vocab;
   const pre = await ort.InferenceSession.create(f.prefill, { intraOpNumThreads: 1 });
