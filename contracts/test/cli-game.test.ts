@@ -78,6 +78,7 @@ test('the game through the CLI: a cheating serve loses to a watch that is killed
     const d = opml(cwd, rpc, 'deploy', '--key-file', keyFile(0));
     assert.equal(d.code, 0, d.err);
     assert.match(d.out, /coordinator 0x[0-9a-fA-F]{40}/);
+    assert.match(d.err, /profile local: .*clock 3600 s, minimum challenge window 1 s/, 'anvil (chain id 31337) gets the local profile');
     const reg = opml(cwd, rpc, 'register-model', 'cnn.opmlc', '--key-file', keyFile(0));
     assert.equal(reg.code, 0, reg.err);
     assert.match(reg.out, /^registered: model 0x/);
@@ -128,7 +129,7 @@ test('the game through the CLI: a cheating serve loses to a watch that is killed
     await waited.waitFor(/top-5: #9 /); // input_0 is an ankle boot (class 9)
     assert.equal(await new Promise((r) => (waited.child.exitCode !== null ? r(waited.child.exitCode) : waited.child.once('exit', r))), 0);
     const w2 = opml(cwd, rpc, 'withdraw', '--key-file', keyFile(2));
-    assert.match(w2.out, /^withdrew 0\.2 ETH/, 'the challenger takes both bonds');
+    assert.match(w2.out, /^withdrew 0\.15 ETH/, 'the only challenger: its bond and the unburnt half of the cheater\'s');
     const w3 = opml(cwd, rpc, 'withdraw', '--key-file', keyFile(3));
     assert.match(w3.out, /^withdrew 0\.23 ETH/, 'the honest submitter takes both rewards and its bonds');
     const w1 = opml(cwd, rpc, 'withdraw', '--key-file', keyFile(1));

@@ -20,6 +20,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { ethers } from 'ethers';
 import { minedReceipt } from '../../runtime/game/chain.ts';
+import { resultCommitment } from '../../runtime/game/agents.ts';
+import { registryModelId } from '../../runtime/game/requester.ts';
+import { dtypeCode } from '../../converter/ir/dtype.ts';
+import { anvilKey } from '../ts/anvil.ts';
 import type { Graph, TensorId } from '../../converter/ir/types.ts';
 import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
@@ -49,12 +53,15 @@ const SAMPLE = 'models/fmnist-cnn/samples/input_0.pb';
 const SUB_BOND = ethers.parseEther('1');
 const CHAL_BOND = ethers.parseEther('0.5');
 const CLOCK = 3600n;
+const MIN_WINDOW = 60n;
 /** Per test: a stuck chain fails the test instead of hanging it. */
 const TIMEOUT = 180_000;
 
 let anvil: Anvil;
 let provider: ethers.JsonRpcProvider;
 let wallet: ethers.NonceManager;
+/** A second account: the challenger (nobody may challenge its own result). */
+let wallet2: ethers.NonceManager;
 let coord: ethers.Contract;
 let graph: Graph;
 let compiled: CompiledGraph;
@@ -92,15 +99,16 @@ before(async () => {
   anvil = await startAnvil();
   provider = new ethers.JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, batchMaxCount: 1, polling: true, pollingInterval: 50 });
   wallet = new ethers.NonceManager(new ethers.Wallet(anvil.privateKey, provider));
+  wallet2 = new ethers.NonceManager(new ethers.Wallet(anvilKey(1), provider));
   const deploy = async (name: string, args: unknown[] = []) => {
     const k = await new ethers.ContractFactory(c[name]!.abi as ethers.InterfaceAbi, c[name]!.bytecode, wallet).deploy(...args);
     await minedReceipt(provider, k.deploymentTransaction()!.hash);
     return new ethers.Contract(await k.getAddress(), c[name]!.abi as ethers.InterfaceAbi, wallet);
   };
   const opvm = await deploy('OPVM');
-  coord = await deploy('TaskCoordinator', [SUB_BOND, CHAL_BOND, CLOCK, await opvm.getAddress()]);
+  coord = await deploy('TaskCoordinator', [SUB_BOND, CHAL_BOND, CLOCK, MIN_WINDOW, await opvm.getAddress()]);
   const coordAddress = await coord.getAddress();
-  deployConsumer = (modelId: string) => deploy('FashionMnistConsumer', [coordAddress, modelId]);
+  deployConsumer = (modelId: string) => deploy('FashionMnistConsumer', [coordAddress, modelId, MIN_WINDOW]);
 }, { timeout: 2 * TIMEOUT });
 
 
@@ -109,9 +117,9 @@ after(async () => {
   await anvil?.stop();
 });
 
-/** The registration spec of a graph: manifest's records root and constant state, graph IO with type hashes. */
+/** The registration spec of a graph: manifest's records root and constant state, graph IO with dtype and shape. */
 function specOf(g: Graph, m: { recordsRoot: string; constantState: string }) {
-  const types = (ids: readonly TensorId[]) => ids.map((id) => hex(typeHash(g.tensors[id]!.dtype, g.tensors[id]!.shape)));
+  const types = (ids: readonly TensorId[]) => ids.map((id) => ({ dtype: dtypeCode(g.tensors[id]!.dtype), dims: g.tensors[id]!.shape }));
   return {
     recordsRoot: m.recordsRoot, nodes: g.nodes.length, constantState: m.constantState, slots: g.tensors.length,
     inSlots: [...g.inputs], inTypes: types(g.inputs), outSlots: [...g.outputs], outTypes: types(g.outputs),
@@ -123,6 +131,14 @@ async function send(method: string, args: unknown[], value = 0n): Promise<ethers
   const r = await minedReceipt(provider, tx.hash);
   assert.equal(r.status, 1, `${method} succeeded`);
   return r;
+}
+
+/** Commit to a result, then reveal it (the reveal lands in a later block): the submission id. */
+async function submitResult(taskId: bigint, root: string, outputs: readonly Uint8Array[], outPaths: string[][]): Promise<bigint> {
+  const salt = ethers.hexlify(ethers.randomBytes(32));
+  await send('commitResult', [resultCommitment(taskId, await wallet.getAddress(), root, outputs.map(hex), salt)]);
+  const r = await send('submitResult', [taskId, root, outputs, outPaths, salt], SUB_BOND);
+  return event(r, 'ResultSubmitted').args.submissionId as bigint;
 }
 
 function event(r: ethers.TransactionReceipt, name: string): ethers.LogDescription {
@@ -152,28 +168,30 @@ let cnnModelId = '';
 test('(a) registerModel computes the TS model commitment of the bundled CNN', { timeout: TIMEOUT }, async () => {
   const m = compiled.model!;
   const mc = modelCommitment(graph, compiled.kernels.map((k) => ({
-    codeRoot: ethers.getBytes(k.node.vm!.codeRoot), layoutHash: ethers.getBytes(k.node.vm!.layoutHash),
+    codeRoot: ethers.getBytes(k.node.vm!.codeRoot), layoutHash: ethers.getBytes(k.node.vm!.layoutHash), stepBound: k.node.vm!.stepBound,
   })));
   assert.equal(hex(mc.commitment), m.commitment, 'manifest and modelCommitment agree');
   const spec = specOf(graph, m);
+  const id = registryModelId(m.commitment, 'models/fmnist-cnn');
   const predicted = await (coord.registerModel as ethers.BaseContractMethod).staticCall(spec, 'models/fmnist-cnn');
-  assert.equal(predicted, m.commitment, 'modelId = M');
+  assert.equal(predicted, id, 'modelId = H(M ‖ H(uri))');
   const r = await send('registerModel', [spec, 'models/fmnist-cnn']);
   const e = event(r, 'ModelRegistered');
-  assert.equal(e.args.modelId, m.commitment);
+  assert.equal(e.args.modelId, id);
+  assert.equal(e.args.commitment, m.commitment, 'M computed on chain from the spec == the compiler\'s');
   assert.equal(e.args.recordsRoot, m.recordsRoot);
   assert.equal(Number(e.args.nodes), graph.nodes.length);
   assert.equal(Number(e.args.slots), graph.tensors.length);
-  assert.equal(await (coord.isRegistered as ethers.BaseContractMethod)(m.commitment), true);
-  cnnModelId = m.commitment;
+  assert.equal(await (coord.isRegistered as ethers.BaseContractMethod)(id), true);
+  const stored = await (coord.getModel as ethers.BaseContractMethod)(id);
+  const t = graph.tensors[graph.inputs[0]!]!;
+  assert.equal(stored.inputs[0].typeHash, hex(typeHash(t.dtype, t.shape)), 'type hash computed on chain from dtype and shape');
+  assert.equal(Number(stored.inputs[0].byteLength), 4 * t.shape.reduce((a, b) => a * b, 1), 'input byte length');
+  cnnModelId = id;
 });
 
 test('(b) data roots of input bytes: contract == compiler/commit/tensor.ts', { timeout: TIMEOUT }, async () => {
-  // A one-slot model (slot depth 0): S_0 is the input commitment H(dataRoot ‖ type) itself.
-  const type = hex(typeHash('uint8', [5000]));
-  const spec = { recordsRoot: ethers.ZeroHash, nodes: 1, constantState: ethers.ZeroHash, slots: 1, inSlots: [0], inTypes: [type], outSlots: [], outTypes: [] };
-  const r = await send('registerModel', [spec, 'one slot']);
-  const modelId = event(r, 'ModelRegistered').args.modelId as string;
+  // One-slot models (slot depth 0), one per length: S_0 is the input commitment H(dataRoot ‖ type) itself.
   const block = await provider.getBlock('latest');
   const deadline = BigInt(block!.timestamp) + 86_400n;
   for (const len of [0, 1, 31, 32, 33, 3136, 5000]) {
@@ -181,6 +199,9 @@ test('(b) data roots of input bytes: contract == compiler/commit/tensor.ts', { t
     const want = hex(dataRoot(bytes));
     assert.equal(await (coord.dataRootOf as ethers.BaseContractMethod)(bytes), want, `dataRootOf, ${len} bytes`);
     if (len === 0) continue; // empty data means "the data root is given"
+    const type = hex(typeHash('uint8', [len]));
+    const spec = { recordsRoot: ethers.ZeroHash, nodes: 1, constantState: ethers.ZeroHash, slots: 1, inSlots: [0], inTypes: [{ dtype: dtypeCode('uint8'), dims: [len] }], outSlots: [], outTypes: [] };
+    const modelId = event(await send('registerModel', [spec, `one slot of ${len} bytes`]), 'ModelRegistered').args.modelId as string;
     const rr = await send('requestInference', [modelId, [{ data: bytes, dataRoot: ethers.ZeroHash, uri: '' }], [[]], 60, deadline, 2, false]);
     const s0 = event(rr, 'InferenceRequested').args.s0 as string;
     assert.equal(s0, ethers.keccak256(ethers.concat([want, type])), `requestInference, ${len} bytes`);
@@ -212,7 +233,7 @@ test('(d) FashionMnistConsumer: the real logits, bound to S_n, finalize with the
   const t = graph.tensors[inputId]!;
   const { tree, paths } = s0PathsOf(graph, [commitTensor(t.dtype, t.shape, inputBytes)]);
   const block = await provider.getBlock('latest');
-  const tx = await (consumer.classify as ethers.BaseContractMethod)(inputBytes, paths[0], 60, BigInt(block!.timestamp) + 86_400n, 2, { value: 1000n });
+  const tx = await (consumer.classify as ethers.BaseContractMethod)(inputBytes, paths[0], BigInt(block!.timestamp) + 86_400n, 2, { value: 1000n });
   await minedReceipt(provider, tx.hash);
   const taskId = await (consumer.lastTaskId as ethers.BaseContractMethod)();
   // the final state: every node's outputs written (trace.commitments), as traceRun builds S_n
@@ -220,7 +241,7 @@ test('(d) FashionMnistConsumer: the real logits, bound to S_n, finalize with the
   assert.equal(hex(tree.root()), hex(trace.states.at(-1)!), 'S_n');
   const outputs = trace.outputs.map((o) => bytesOf(o));
   const outPaths = graph.outputs.map((id) => tree.proof(id).map(hex));
-  await send('submitResult', [taskId, hex(tree.root()), outputs, outPaths], SUB_BOND);
+  await submitResult(taskId, hex(tree.root()), outputs, outPaths);
   await provider.send('evm_increaseTime', [61]);
   await provider.send('evm_mine', []);
   await send('finalize', [taskId, outputs]);
@@ -241,7 +262,10 @@ test('(e) a dispute game on the CNN with the real OPVM: open node 7, bisect its 
   const node = graph.nodes[K - 1]!;
   const kernel = compiled.kernels[K - 1]!;
   const vm = kernel.node.vm!;
-  const game = new ethers.Contract(await (coord.game as ethers.BaseContractMethod)(), compileContracts().DisputeGame!.abi as ethers.InterfaceAbi, wallet);
+  const gameAddress = await (coord.game as ethers.BaseContractMethod)();
+  const gameAbi = compileContracts().DisputeGame!.abi as ethers.InterfaceAbi;
+  const game = new ethers.Contract(gameAddress, gameAbi, wallet);
+  const gameAsChallenger = new ethers.Contract(gameAddress, gameAbi, wallet2);
   const gameEvent = (r: ethers.TransactionReceipt, name: string) => {
     for (const log of r.logs) {
       const d = log.address === game.target ? game.interface.parseLog(log) : null;
@@ -252,13 +276,14 @@ test('(e) a dispute game on the CNN with the real OPVM: open node 7, bisect its 
   const gameSend = async (method: string, args: unknown[]) => {
     // A game move mined a second after its estimate also charges the mover's chess clock (a storage write
     // the estimate, made on the last block's timestamp, did not see): send with a margin.
-    const fn = game[method] as ethers.BaseContractMethod;
+    const mover = method === 'choose' || method === 'proveStep' ? gameAsChallenger : game;
+    const fn = mover[method] as ethers.BaseContractMethod;
     const gasLimit = ((await fn.estimateGas(...args)) * 5n) / 4n + 20_000n;
     const r = await minedReceipt(provider, (await fn(...args, { gasLimit })).hash);
     assert.equal(r.status, 1, `${method} succeeded`);
     return r;
   };
-  // a task, the honest result, a challenge (one account plays both sides)
+  // a task, the honest result, a challenge by the second account
   const inputId = graph.inputs[0]!;
   const { tree, paths } = s0PathsOf(graph, [trace.commitments[inputId]!]);
   const block = await provider.getBlock('latest');
@@ -266,8 +291,10 @@ test('(e) a dispute game on the CNN with the real OPVM: open node 7, bisect its 
   const taskId = event(rq, 'InferenceRequested').args.taskId as bigint;
   for (const n of graph.nodes) for (const o of n.outputs) tree.set(o, trace.commitments[o]!);
   const outputs = trace.outputs.map((o) => bytesOf(o));
-  await send('submitResult', [taskId, hex(tree.root()), outputs, graph.outputs.map((id) => tree.proof(id).map(hex))], SUB_BOND);
-  const rc = await send('challenge', [taskId], CHAL_BOND);
+  const sid = await submitResult(taskId, hex(tree.root()), outputs, graph.outputs.map((id) => tree.proof(id).map(hex)));
+  const coordAsChallenger = coord.connect(wallet2) as ethers.Contract;
+  const rc = await minedReceipt(provider, (await (coordAsChallenger.challenge as ethers.BaseContractMethod)(taskId, sid, hex(tree.root()), { value: CHAL_BOND })).hash);
+  assert.equal(rc.status, 1, 'challenge succeeded');
   const gameId = event(rc, 'Challenged').args.gameId as bigint;
 
   // phase 2: the challenger steers to [K − 1, K]
@@ -284,7 +311,7 @@ test('(e) a dispute game on the CNN with the real OPVM: open node 7, bisect its 
   }
 
   // the opening of node K from the compiler's layout, the records, S_{K−1} and the node's OPVM run
-  const mc = modelCommitment(graph, compiled.kernels.map((k) => ({ codeRoot: ethers.getBytes(k.node.vm!.codeRoot), layoutHash: ethers.getBytes(k.node.vm!.layoutHash) })));
+  const mc = modelCommitment(graph, compiled.kernels.map((k) => ({ codeRoot: ethers.getBytes(k.node.vm!.codeRoot), layoutHash: ethers.getBytes(k.node.vm!.layoutHash), stepBound: k.node.vm!.stepBound })));
   const sk = new SlotTree(graph.tensors.length); // S_{K−1}: constants, the input, nodes 1 … K − 1
   for (const [id] of graph.constants) sk.set(id, trace.commitments[id]!);
   sk.set(inputId, trace.commitments[inputId]!);
@@ -307,7 +334,7 @@ test('(e) a dispute game on the CNN with the real OPVM: open node 7, bisect its 
     recordPath: merkleProof(mc.records, K - 1).map(hex),
     inRoots: node.inputs.map((id) => hex(dataRoot(values[id]!))), inPaths,
     outRoots: node.outputs.map((id) => hex(dataRoot(values[id]!))), outPaths,
-    steps, finalHeader: encodeHeader(tracer.stateAt(steps)),
+    stepBound: vm.stepBound, steps, finalHeader: encodeHeader(tracer.stateAt(steps)),
     // output j's region root under the final memRoot: the region's first leaf's path above height h
     outRegionPaths: node.outputs.map((_, j) => {
       const r = vm.regions.find((x) => x.kind === 'output' && x.index === j)!;

@@ -1,10 +1,11 @@
 /**
  * `opml demo`: the whole protocol on one machine. It starts an anvil chain (or uses --rpc), deploys the
  * contracts, registers a bundled model, requests an inference on a bundled input, lets a cheating
- * submitter answer and an honest challenger win through both phases down to one on-chain step, then lets
- * an honest submitter answer the reopened task and the result finalize after its window; everyone
- * withdraws. It narrates the game and ends with a summary; it succeeds only when the cheater lost and the
- * honest result became final.
+ * submitter answer and two honest challengers dispute it; one wins through both phases down to one on-chain
+ * step, the other is paid from the same rejection (docs/game.md §3.4). An honest submitter then answers the
+ * reopened task and the result finalizes after its window; everyone withdraws. It narrates the game and ends
+ * with a summary; it succeeds only when the cheater lost, both challengers were paid more than their bonds
+ * and the honest result became final.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,7 @@ import { Narrator } from '../../runtime/game/narrate.ts';
 import type { Anvil } from './anvil.ts';
 import { anvilKey, startAnvil } from './anvil.ts';
 import { deploy } from './deploy.ts';
-import { DEFAULT_DEPLOY } from './defaults.ts';
+import { DEPLOY_PROFILES } from './defaults.ts';
 
 export interface DemoOptions {
   /** An ONNX or TensorFlow.js model file, or a compiled bundle directory. */
@@ -48,6 +49,8 @@ export interface DemoOptions {
 export interface DemoSummary {
   ok: boolean;
   cheaterLost: boolean;
+  /** Both honest challengers withdrew more than their bond. */
+  challengersPaid: boolean;
   finalized: boolean;
   nodes: number;
   disputedNode: number;
@@ -110,40 +113,41 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       const { loadKey } = await import('../../runtime/game/chain.ts');
       const funder = new Wallet(loadKey(o.keyFile), provider);
       keys = [funder.privateKey];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
         const w = Wallet.createRandom();
         const tx = await funder.sendTransaction({ to: w.address, value: ethers.parseEther('0.5') });
         await minedReceipt(provider, tx.hash);
         keys.push(w.privateKey);
       }
-      p(`chain      ${o.rpc} (funded three fresh accounts with 0.5 ETH each from ${funder.address})`);
+      p(`chain      ${o.rpc} (funded four fresh accounts with 0.5 ETH each from ${funder.address})`);
     } else {
       anvil = await startAnvil();
       o.onChain?.(anvil);
       provider = connect(anvil.url);
-      keys = [0, 1, 2, 3].map(anvilKey);
+      keys = [0, 1, 2, 3, 4].map(anvilKey);
       p(`chain      anvil at ${anvil.url} (started by the demo, instant mining)`);
     }
     const deployer = new Wallet(keys[0]!, provider);
-    const d = await deploy(deployer, DEFAULT_DEPLOY);
-    p(`deploy     verifier ${d.verifier}, coordinator ${d.coordinator}, game ${d.game} (gas ${gwei(BigInt(d.gas.verifier) + BigInt(d.gas.coordinator))})`);
+    const d = await deploy(deployer, DEPLOY_PROFILES.local);
+    p(`deploy     verifier ${d.verifier}, coordinator ${d.coordinator}, game ${d.game} (gas ${gwei(BigInt(d.gas.verifier) + BigInt(d.gas.coordinator))}); local profile: ${d.clockSeconds} s clocks, ${d.minChallengeWindow} s minimum window`);
 
     const ledger = new GasLedger();
     const requester = await Party.create('requester', provider, keys[0]!, d.coordinator, ledger);
     const cheater = await Party.create('cheater', provider, keys[1]!, d.coordinator, ledger);
     const challengerP = await Party.create('challenger', provider, keys[2]!, d.coordinator, ledger);
     const honestP = await Party.create('honest', provider, keys[3]!, d.coordinator, ledger);
+    const challenger2P = await Party.create('challenger2', provider, keys[4]!, d.coordinator, ledger);
 
     const reg = await registerModel(requester, model, `file://${path.resolve(compiledDir)}`);
     p(`register   model ${short(reg.modelId)} (${g.nodes.length} nodes, ${g.tensors.length} slots)   gas ${gwei(reg.gas)}`);
     const served = async (): Promise<ServedModel> => {
       const ex = await NativeExecutor.load(compiledDir);
       exs.push(ex);
-      return { modelId: reg.modelId, model, ex };
+      return { model, ex };
     };
 
     const window = o.rpc ? 30 : 600;
-    const req = await requestInference(requester, model, [input], { reward: ethers.parseEther('0.05'), challengeWindow: window, deadlineIn: 86400, dissection: o.dissection });
+    const req = await requestInference(requester, model, [input], { modelId: reg.modelId, reward: ethers.parseEther('0.05'), challengeWindow: window, deadlineIn: 86400, dissection: o.dissection });
     p(`request    task ${req.taskId}: reward 0.05 ETH, challenge window ${window} s   gas ${gwei(req.gas)}`);
 
     const narrator = new Narrator(g, p);
@@ -151,17 +155,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     let disputeStart = 0, disputeEnd = 0, ledgerAtDispute = 0, ledgerAfterDispute = 0;
     const onEvent = (e: AgentEvent) => {
       if (e.kind === 'challenged') { disputeStart = performance.now(); ledgerAtDispute = ledger.entries.length - 1; }
+      if (e.kind === 'challenged' && disputeStart !== 0) return narrator.handle(e);
       if (e.kind === 'resolved') {
-        if (e.party !== 'challenger') return;
-        disputeEnd = performance.now();
-        ledgerAfterDispute = ledger.entries.length;
-        cheaterLost = e.won;
+        if (!e.party.startsWith('challenger')) return;
+        if (!cheaterLost) {
+          disputeEnd = performance.now();
+          ledgerAfterDispute = ledger.entries.length;
+        }
+        cheaterLost ||= e.won;
       }
       narrator.handle(e);
-      if (e.kind === 'resolved' && e.won) p('           the cheater\'s result is rejected, its bond goes to the challenger, and the task reopens');
+      if (e.kind === 'resolved' && e.won) p('           the cheater\'s result is rejected and the task reopens; half its bond is burnt, the other half shared by every open game\'s challenger, who also get their bonds back');
     };
     const cheatAgent = new Submitter(cheater, [await served()], { cheat: { kind: o.cheat, node: o.cheatNode }, onEvent, strict: true });
     const challenger = new Challenger(challengerP, [await served()], { onEvent, strict: true });
+    const challenger2 = new Challenger(challenger2P, [await served()], { onEvent, strict: true });
     const honest = new Submitter(honestP, [await served()], { onEvent, strict: true });
 
     const co = requester.coordinator;
@@ -169,15 +177,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     // The cheater answers first; the honest submitter only answers a task without a live result.
     await cheatAgent.tick();
     let honestSubmitted = false;
-    for (let idle = 0; idle < 2000; idle++) {
-      let acted = await challenger.tick();
+    const challengers = [challenger, challenger2];
+    for (let idle = 0; idle < 4000; idle++) {
+      let acted = false;
+      for (const c of challengers) acted = (await c.tick()) || acted;
       acted = (await cheatAgent.tick()) || acted;
-      if (cheaterLost || challenger.endedGames.size > 0) {
+      if (cheaterLost) {
         const before: boolean = honestSubmitted;
         acted = (await honest.tick()) || acted;
         const t = await taskState();
         honestSubmitted = before || BigInt(t.liveSubmission) !== 0n;
-        if (honestSubmitted) { await challenger.tick(); break; }
+        // done once the honest result is in and both challengers have left their games (won, or rewarded)
+        if (honestSubmitted && challengers.every((c) => c.endedGames.size > 0)) {
+          for (const c of challengers) await c.tick();
+          break;
+        }
       }
       if (!acted) await new Promise((r) => setTimeout(r, 20));
     }
@@ -212,11 +226,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     p(`finalize   task ${req.taskId} is final${answer}   gas ${gwei(fgas)}`);
 
     const paid: Record<string, string> = {};
-    for (const party of [requester, cheater, challengerP, honestP]) {
+    for (const party of [requester, cheater, challengerP, challenger2P, honestP]) {
       const w = await withdraw(party);
       paid[party.name] = ethers.formatEther(w.amount);
     }
-    p(`withdraw   challenger ${eth(ethers.parseEther(paid.challenger!))} (its bond and the cheater's), honest ${eth(ethers.parseEther(paid.honest!))} (reward and bond), cheater ${eth(ethers.parseEther(paid.cheater!))}`);
+    const bond = d.challengerBond;
+    const challengersPaid = [paid.challenger!, paid.challenger2!].every((x) => ethers.parseEther(x) > BigInt(bond));
+    p(`withdraw   challenger ${eth(ethers.parseEther(paid.challenger!))} and challenger2 ${eth(ethers.parseEther(paid.challenger2!))} (each its bond and a share of the cheater's), honest ${eth(ethers.parseEther(paid.honest!))} (reward and bond), cheater ${eth(ethers.parseEther(paid.cheater!))}`);
 
     const sum = (entries: typeof ledger.entries) => {
       const by: Record<string, string> = {};
@@ -225,12 +241,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     };
     const disputeEntries = ledger.entries.slice(ledgerAtDispute, ledgerAfterDispute);
     const summary: DemoSummary = {
-      ok: cheaterLost && finalized,
-      cheaterLost, finalized, nodes: g.nodes.length, disputedNode: narrator.disputedNode, disputedStep: narrator.disputedStep,
+      ok: cheaterLost && finalized && challengersPaid,
+      cheaterLost, challengersPaid, finalized, nodes: g.nodes.length, disputedNode: narrator.disputedNode, disputedStep: narrator.disputedStep,
       rounds: narrator.rounds,
       dispute: { txs: disputeEntries.length, gasByParty: sum(disputeEntries), wallS: +((disputeEnd - disputeStart) / 1000).toFixed(2) },
       all: { txs: ledger.entries.length, gasByParty: sum(ledger.entries) },
-      computeMsByParty: { cheater: Math.round(cheatAgent.computeMs), challenger: Math.round(challenger.computeMs), honest: Math.round(honest.computeMs) },
+      computeMsByParty: { cheater: Math.round(cheatAgent.computeMs), challenger: Math.round(challenger.computeMs), challenger2: Math.round(challenger2.computeMs), honest: Math.round(honest.computeMs) },
       wallS: +((performance.now() - t0) / 1000).toFixed(2),
       paid,
     };
@@ -238,14 +254,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     p(`summary    dispute: ${summary.rounds.phase2} phase-2 and ${summary.rounds.phase1} phase-1 rounds, ended at node ${narrator.nodeName(summary.disputedNode)}${summary.disputedStep !== null ? `, step ${summary.disputedStep.toLocaleString('en')}` : ''}; ` +
       `${summary.dispute.txs} transactions in ${summary.dispute.wallS} s`);
     const txsOf = (party: string) => ledger.entries.filter((e) => e.party === party).length;
-    p(`           ${'party'.padEnd(10)} ${'dispute gas'.padStart(11)} ${'all gas'.padStart(11)} ${'txs'.padStart(4)} ${'computing'.padStart(10)}  withdrew`);
-    for (const party of ['requester', 'cheater', 'challenger', 'honest']) {
+    p(`           ${'party'.padEnd(11)} ${'dispute gas'.padStart(11)} ${'all gas'.padStart(11)} ${'txs'.padStart(4)} ${'computing'.padStart(10)}  withdrew`);
+    for (const party of ['requester', 'cheater', 'challenger', 'challenger2', 'honest']) {
       const d = BigInt(summary.dispute.gasByParty[party] ?? '0'), a = BigInt(summary.all.gasByParty[party] ?? '0');
       const ms = summary.computeMsByParty[party];
-      p(`           ${party.padEnd(10)} ${gwei(d).padStart(11)} ${gwei(a).padStart(11)} ${String(txsOf(party)).padStart(4)} ${(ms === undefined ? '' : `${ms} ms`).padStart(10)}  ${summary.paid[party]} ETH`);
+      p(`           ${party.padEnd(11)} ${gwei(d).padStart(11)} ${gwei(a).padStart(11)} ${String(txsOf(party)).padStart(4)} ${(ms === undefined ? '' : `${ms} ms`).padStart(10)}  ${summary.paid[party]} ETH`);
     }
     p(`           whole demo: ${summary.all.txs} transactions after the deployment, ${summary.wallS} s`);
-    p(summary.ok ? 'ok: the cheater lost its bond and the honest result is final' : `FAILED: ${cheaterLost ? '' : 'the cheater did not lose; '}${finalized ? '' : 'the honest result is not final'}`);
+    p(summary.ok ? 'ok: the cheater lost its bond, both honest challengers were paid, and the honest result is final' : `FAILED: ${cheaterLost ? '' : 'the cheater did not lose; '}${challengersPaid ? '' : 'a challenger was not paid; '}${finalized ? '' : 'the honest result is not final'}`);
     if (Number((await taskState()).status) !== TaskStatus.Final && finalized) throw new RunError('inconsistent task status');
     return summary;
   } catch (e) {

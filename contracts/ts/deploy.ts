@@ -12,7 +12,7 @@ import { compileContracts } from './compile.ts';
 import { minedReceipt } from '../../runtime/game/chain.ts';
 
 import type { DeployOptions } from './defaults.ts';
-import { DEFAULT_DEPLOY } from './defaults.ts';
+import { DEPLOY_PROFILES } from './defaults.ts';
 
 export interface Deployment {
   format: 'opml-deployment';
@@ -23,11 +23,12 @@ export interface Deployment {
   submitterBond: string;
   challengerBond: string;
   clockSeconds: number;
+  minChallengeWindow: number;
   block: number;
   gas: { verifier: string; coordinator: string };
 }
 
-export async function deploy(signer: Signer, o: DeployOptions = DEFAULT_DEPLOY): Promise<Deployment> {
+export async function deploy(signer: Signer, o: DeployOptions = DEPLOY_PROFILES.local): Promise<Deployment> {
   const c = compileContracts();
   const need = (name: string) => {
     const x = c[name];
@@ -38,14 +39,14 @@ export async function deploy(signer: Signer, o: DeployOptions = DEFAULT_DEPLOY):
   const vf = await new ContractFactory(opvm.abi as ethers.InterfaceAbi, opvm.bytecode, signer).deploy();
   const vr = await minedReceipt(signer.provider!, vf.deploymentTransaction()!.hash);
   const tc = need('TaskCoordinator');
-  const cf = await new ContractFactory(tc.abi as ethers.InterfaceAbi, tc.bytecode, signer).deploy(o.submitterBond, o.challengerBond, o.clockSeconds, await vf.getAddress());
+  const cf = await new ContractFactory(tc.abi as ethers.InterfaceAbi, tc.bytecode, signer).deploy(o.submitterBond, o.challengerBond, o.clockSeconds, o.minChallengeWindow, await vf.getAddress());
   const cr = await minedReceipt(signer.provider!, cf.deploymentTransaction()!.hash);
   const coordinator = await cf.getAddress();
   const game = await cf.getFunction('game')() as string;
   const net = await signer.provider!.getNetwork();
   return {
     format: 'opml-deployment', chainId: net.chainId.toString(), coordinator, game, verifier: await vf.getAddress(),
-    submitterBond: o.submitterBond.toString(), challengerBond: o.challengerBond.toString(), clockSeconds: o.clockSeconds,
+    submitterBond: o.submitterBond.toString(), challengerBond: o.challengerBond.toString(), clockSeconds: o.clockSeconds, minChallengeWindow: o.minChallengeWindow,
     block: cr.blockNumber, gas: { verifier: vr.gasUsed.toString(), coordinator: cr.gasUsed.toString() },
   };
 }

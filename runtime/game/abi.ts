@@ -3,43 +3,54 @@
  * depend on this interface only, never on the contracts' sources; contracts/test checks that the
  * compiled contracts provide every fragment here.
  */
-const MODEL_SPEC = 'tuple(bytes32 recordsRoot, uint32 nodes, bytes32 constantState, uint32 slots, uint32[] inSlots, bytes32[] inTypes, uint32[] outSlots, bytes32[] outTypes)';
+const TENSOR_TYPE = 'tuple(uint8 dtype, uint64[] dims)';
+const MODEL_SPEC = `tuple(bytes32 recordsRoot, uint32 nodes, bytes32 constantState, uint32 slots, uint32[] inSlots, ${TENSOR_TYPE}[] inTypes, uint32[] outSlots, ${TENSOR_TYPE}[] outTypes)`;
+const IO_SPEC = 'tuple(uint32 slot, uint8 dtype, uint64 byteLength, bytes32 typeHash)';
+const MODEL = `tuple(bytes32 commitment, bytes32 recordsRoot, uint32 nodes, uint32 slots, bytes32 constantState, ${IO_SPEC}[] inputs, ${IO_SPEC}[] outputs)`;
 const INPUT_DATA = 'tuple(bytes data, bytes32 dataRoot, string uri)';
 const TASK = 'tuple(bytes32 modelId, address requester, uint64 challengeWindow, uint8 dissection, bool callback, uint8 status, uint64 deadline, uint256 reward, bytes32 s0, uint256 liveSubmission, uint256 finalSubmission)';
-const SUBMISSION = 'tuple(uint256 taskId, address submitter, uint64 windowEnd, uint8 status, uint32 openGames, bytes32 finalState, bytes32 outputsHash, uint256 rejectedBy)';
-const GAME_RECORD = 'tuple(uint256 submissionId, address challenger, bool resolved, bool submitterWon, bool paid, bool reclaimed)';
-export const NODE_OPENING = 'tuple(bytes32 opHash, bytes32 codeRoot, uint8[] kinds, uint16[] indexes, uint8[] heights, uint32[] inSlots, bytes32[] inTypes, uint32[] outSlots, bytes32[] outTypes, bytes32[] recordPath, bytes32[] inRoots, bytes32[][] inPaths, bytes32[] outRoots, bytes32[][] outPaths, uint64 steps, bytes finalHeader, bytes32[][] outRegionPaths)';
+const SUBMISSION = 'tuple(uint256 taskId, address submitter, uint64 windowEnd, uint8 status, uint32 openGames, bytes32 finalState, bytes32 outputsHash, uint64 rejectedBy, uint192 share)';
+const GAME_RECORD = 'tuple(uint256 submissionId, address challenger, bool resolved, bool submitterWon, bool settledLive, bool claimed)';
+export const NODE_OPENING = 'tuple(bytes32 opHash, bytes32 codeRoot, uint8[] kinds, uint16[] indexes, uint8[] heights, uint32[] inSlots, bytes32[] inTypes, uint32[] outSlots, bytes32[] outTypes, bytes32[] recordPath, bytes32[] inRoots, bytes32[][] inPaths, bytes32[] outRoots, bytes32[][] outPaths, uint64 stepBound, uint64 steps, bytes finalHeader, bytes32[][] outRegionPaths)';
 const GAME_VIEW = 'tuple(uint256 taskId, address submitter, address challenger, uint8 status, uint8 phase, uint32 nodes, uint32 node, uint8 slotDepth, uint8 dissection, uint64 lo, uint64 hi, bytes32 loHash, bytes32 hiHash, bytes32 midsHash, bool bisected, bytes32 recordsRoot, uint64 submitterClock, uint64 challengerClock, uint64 lastMove, uint8 expected, address mover, uint64 moverDeadline)';
 
 export const COORDINATOR_ABI = [
   `function registerModel(${MODEL_SPEC} spec, string uri) returns (bytes32 modelId)`,
   `function requestInference(bytes32 modelId, ${INPUT_DATA}[] inputs, bytes32[][] s0Paths, uint64 challengeWindow, uint64 deadline, uint8 dissection, bool callback) payable returns (uint256 taskId)`,
-  'function submitResult(uint256 taskId, bytes32 finalState, bytes[] outputs, bytes32[][] outPaths) payable',
-  'function challenge(uint256 taskId) payable returns (uint256 gameId)',
+  'function modelIdOf(bytes32 commitment, string uri) pure returns (bytes32)',
+  'function resultCommitment(uint256 taskId, address submitter, bytes32 finalState, bytes32 outputsHash, bytes32 salt) pure returns (bytes32)',
+  'function commitResult(bytes32 commitment)',
+  'function commitBlock(bytes32 commitment) view returns (uint256)',
+  'function submitResult(uint256 taskId, bytes32 finalState, bytes[] outputs, bytes32[][] outPaths, bytes32 salt) payable',
+  'function challenge(uint256 taskId, uint256 submissionId, bytes32 finalState) payable returns (uint256 gameId)',
   'function finalize(uint256 taskId, bytes[] outputs)',
-  'function reclaimVoidChallenge(uint256 gameId)',
+  'function claimChallengeReward(uint256 gameId)',
   'function reclaim(uint256 taskId)',
   'function withdraw()',
   'function submitterBond() view returns (uint256)',
   'function challengerBond() view returns (uint256)',
   'function clockSeconds() view returns (uint64)',
+  'function minChallengeWindow() view returns (uint64)',
+  'function BURN_BPS() view returns (uint256)',
   'function game() view returns (address)',
   'function verifier() view returns (address)',
   'function balanceOf(address) view returns (uint256)',
   'function taskCount() view returns (uint256)',
   'function isRegistered(bytes32 modelId) view returns (bool)',
-  `function getModel(bytes32 modelId) view returns (${MODEL_SPEC})`,
+  `function getModel(bytes32 modelId) view returns (${MODEL})`,
   `function getTask(uint256 taskId) view returns (${TASK})`,
   `function getSubmission(uint256 submissionId) view returns (${SUBMISSION})`,
   'function gamesOf(uint256 submissionId) view returns (uint256[])',
   `function getGameRecord(uint256 gameId) view returns (${GAME_RECORD})`,
-  'event ModelRegistered(bytes32 indexed modelId, bytes32 recordsRoot, uint32 nodes, bytes32 constantState, uint32 slots, string uri)',
+  'event ModelRegistered(bytes32 indexed modelId, bytes32 indexed commitment, bytes32 recordsRoot, uint32 nodes, bytes32 constantState, uint32 slots, string uri)',
   `event InferenceRequested(uint256 indexed taskId, bytes32 indexed modelId, address indexed requester, uint256 reward, bytes32 s0, ${INPUT_DATA}[] inputs, uint64 challengeWindow, uint64 deadline, uint8 dissection)`,
+  'event ResultCommitted(bytes32 indexed commitment, address indexed by)',
   'event ResultSubmitted(uint256 indexed taskId, uint256 indexed submissionId, address indexed submitter, bytes32 finalState, bytes[] outputs)',
   'event Challenged(uint256 indexed taskId, uint256 indexed submissionId, uint256 indexed gameId, address challenger)',
   'event ResultFinalized(uint256 indexed taskId, uint256 indexed submissionId)',
-  'event ResultRejected(uint256 indexed taskId, uint256 indexed submissionId, uint256 indexed gameId)',
-  'event GameSettled(uint256 indexed gameId, uint256 indexed submissionId, bool submitterWon, bool isVoid)',
+  'event ResultRejected(uint256 indexed taskId, uint256 indexed submissionId, uint256 indexed gameId, uint32 rewardedGames, uint256 share, uint256 burnt)',
+  'event GameSettled(uint256 indexed gameId, uint256 indexed submissionId, bool submitterWon, bool afterRejection)',
+  'event ChallengeRewarded(uint256 indexed gameId, address indexed challenger, uint256 amount)',
   'event CallbackFailed(uint256 indexed taskId)',
   'event Withdrawn(address indexed account, uint256 amount)',
 ] as const;
@@ -61,8 +72,10 @@ export const GAME_ABI = [
 
 /** Every custom error the contracts revert with (coordinator, game, verifier), to name reverts in messages. */
 export const ERRORS_ABI = [
-  'error AlreadyReclaimed()',
+  'error AlreadyClaimed()',
+  'error AlreadyCommitted()',
   'error AlreadySettled()',
+  'error BadCommitment()',
   'error BadDataProof()',
   'error BadDeadline()',
   'error BadDissection()',
@@ -70,6 +83,7 @@ export const ERRORS_ABI = [
   'error BadHeaderPadding()',
   'error BadInputCount(uint256 got, uint256 want)',
   'error BadInputData(uint256 i)',
+  'error BadInputLength(uint256 i, uint256 got, uint256 want)',
   'error BadInputProof(uint256 i)',
   'error BadInsnProof()',
   'error BadLayout()',
@@ -77,8 +91,10 @@ export const ERRORS_ABI = [
   'error BadModel()',
   'error BadOpening()',
   'error BadOutputCount(uint256 got, uint256 want)',
+  'error BadOutputLength(uint256 j, uint256 got, uint256 want)',
   'error BadOutputProof(uint256 j)',
   'error BadOutputRegion(uint256 j)',
+  'error BadParameters()',
   'error BadPreState()',
   'error BadProofLength(uint256 got, uint256 want)',
   'error BadRecordProof()',
@@ -88,17 +104,20 @@ export const ERRORS_ABI = [
   'error BadSetup()',
   'error BadSteps()',
   'error BadTransition()',
-  'error BadWindow()',
+  'error BadWindow(uint64 got, uint64 min)',
   'error ClockExpired()',
   'error ClockNotExpired()',
   'error DeadlineNotPassed()',
+  'error FinalStateMismatch()',
   'error GameOver()',
   'error InsufficientGas()',
   'error LengthMismatch(uint256 a, uint256 b)',
   'error MidsMismatch()',
   'error ModelExists()',
+  'error NoCommitment()',
   'error NoLiveResult()',
-  'error NotVoid()',
+  'error NotLiveSubmission(uint256 named, uint256 live)',
+  'error NotRewardable()',
   'error NotYourTurn()',
   'error NothingToWithdraw()',
   'error OnlyCoordinator()',
@@ -110,6 +129,9 @@ export const ERRORS_ABI = [
   'error RegionTooHigh(uint256 i, uint256 height)',
   'error RegionsExceedMemory()',
   'error ResultPending()',
+  'error RevealTooEarly(uint256 committedAt, uint256 revealableFrom)',
+  'error SelfChallenge()',
+  'error StepsAboveBound(uint64 steps, uint64 bound)',
   'error TaskNotOpen()',
   'error TransferFailed()',
   'error UnknownGame()',

@@ -6,6 +6,7 @@
  * when the other party's clock has run out.
  */
 import type { Contract, EventLog, Log } from 'ethers';
+import { AbiCoder, hexlify, keccak256, randomBytes } from 'ethers';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
 import type { NativeExecutor } from '../native/executor.ts';
@@ -22,21 +23,33 @@ import type { GameModel, NodeOpening } from './world.ts';
 import { inputFromUri } from './inputs.ts';
 import { TaskWorld } from './world.ts';
 
-/** A model an agent can compute: its compiled files and a native executor over them. */
+/**
+ * A model an agent can compute: its compiled files and a native executor over them. The agent serves every
+ * registration of the model's commitment (each URI it was registered at is its own model id, docs/game.md §2).
+ */
 export interface ServedModel {
-  modelId: string;
   model: GameModel;
   ex: NativeExecutor;
 }
 
+/** keccak256(abi.encode(outputs)): what the coordinator stores of a result's output bytes. */
+export function outputsHash(outputs: readonly string[]): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(['bytes[]'], [outputs]));
+}
+
+/** The commitment a submitter posts before revealing its result (TaskCoordinator.resultCommitment, docs/game.md §3.2). */
+export function resultCommitment(taskId: bigint, submitter: string, finalState: string, outputs: readonly string[], salt: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(['uint256', 'address', 'bytes32', 'bytes32', 'bytes32'], [taskId, submitter, finalState, outputsHash(outputs), salt]));
+}
+
 /** What agents report as the game goes (the demo prints these). */
 export type AgentEvent =
-  | { kind: 'submitted'; party: string; taskId: bigint; submissionId: bigint; finalState: string; gas: bigint; cheat?: CheatPlan }
+  | { kind: 'submitted'; party: string; taskId: bigint; submissionId: bigint; finalState: string; gas: bigint; commitGas: bigint; cheat?: CheatPlan }
   | { kind: 'verified'; party: string; taskId: bigint; submissionId: bigint; agrees: boolean }
   | { kind: 'challenged'; party: string; taskId: bigint; gameId: bigint; gas: bigint }
   | { kind: 'move'; party: string; gameId: bigint; move: 'bisect' | 'choose' | 'open' | 'prove' | 'timeout'; phase: number; lo: bigint; hi: bigint; gas: bigint; detail: string }
   | { kind: 'resolved'; party: string; gameId: bigint; won: boolean; reason: number }
-  | { kind: 'reclaimed'; party: string; gameId: bigint; gas: bigint }
+  | { kind: 'rewarded'; party: string; gameId: bigint; amount: bigint; gas: bigint }
   | { kind: 'warning'; party: string; what: string; message: string }
   | { kind: 'stuck'; party: string; gameId: bigint; detail: string };
 
@@ -61,7 +74,9 @@ interface Bisection {
 const modelKey = (id: string) => id.toLowerCase();
 
 abstract class Agent {
-  protected readonly models: Map<string, ServedModel>;
+  /** Served models by commitment, and by the registry ids found for them on chain. */
+  private readonly byCommitment: Map<string, ServedModel>;
+  protected readonly models = new Map<string, ServedModel>();
   protected scanned: number;
   protected readonly games = new Set<bigint>();
   private readonly finished = new Set<bigint>();
@@ -70,8 +85,22 @@ abstract class Agent {
   computeMs = 0;
 
   constructor(readonly party: Party, models: readonly ServedModel[], protected readonly opts: AgentOptions = {}) {
-    this.models = new Map(models.map((m) => [modelKey(m.modelId), m]));
+    this.byCommitment = new Map(models.map((m) => [modelKey(m.model.manifest.model!.commitment), m]));
     this.scanned = (opts.fromBlock ?? 0) - 1;
+  }
+
+  /** Learn the registry ids of the served models from ModelRegistered events up to block `to` (from block 0 once). */
+  private registrationsScanned = -1;
+  protected async scanRegistrations(to: number): Promise<void> {
+    if (this.registrationsScanned >= to) return;
+    const co = this.party.coordinator;
+    const logs = (await co.queryFilter(co.filters.ModelRegistered!(), this.registrationsScanned + 1, to)) as (EventLog | Log)[];
+    for (const l of logs) {
+      if (!('args' in l)) continue;
+      const served = this.byCommitment.get(modelKey(String(l.args.commitment)));
+      if (served) this.models.set(modelKey(String(l.args.modelId)), served);
+    }
+    this.registrationsScanned = to;
   }
 
   protected emit(e: AgentEvent): void {
@@ -100,7 +129,7 @@ abstract class Agent {
   protected async resultRejected(gameId: bigint): Promise<boolean> {
     const co = this.party.coordinator;
     const rec = await co.getFunction('getGameRecord')(gameId);
-    if (rec.paid) return false;
+    if (rec.settledLive) return false;
     const sub = await co.getFunction('getSubmission')(rec.submissionId);
     return Number(sub.status) === SubmissionStatus.Rejected;
   }
@@ -280,7 +309,7 @@ export function openingArgs(o: NodeOpening): unknown {
     opHash: h(o.opHash), codeRoot: h(o.codeRoot), kinds: o.kinds, indexes: o.indexes, heights: o.heights,
     inSlots: o.inSlots, inTypes: o.inTypes.map(h), outSlots: o.outSlots, outTypes: o.outTypes.map(h),
     recordPath: o.recordPath.map(h), inRoots: o.inRoots.map(h), inPaths: o.inPaths.map((p) => p.map(h)),
-    outRoots: o.outRoots.map(h), outPaths: o.outPaths.map((p) => p.map(h)), steps: o.steps, finalHeader: h(o.finalHeader),
+    outRoots: o.outRoots.map(h), outPaths: o.outPaths.map((p) => p.map(h)), stepBound: o.stepBound, steps: o.steps, finalHeader: h(o.finalHeader),
     outRegionPaths: o.outRegionPaths.map((p) => p.map(h)),
   };
 }
@@ -314,6 +343,7 @@ export class Submitter extends Agent {
   async tick(): Promise<boolean> {
     const co = this.party.coordinator;
     const to = await this.party.signer.provider!.getBlockNumber();
+    await this.scanRegistrations(to);
     for (const e of await this.newLogs(co, co.filters.InferenceRequested!(), to)) {
       if (this.models.has(modelKey(String(e.args.modelId)))) this.pending.add(BigInt(e.args.taskId));
     }
@@ -337,23 +367,41 @@ export class Submitter extends Agent {
     return acted;
   }
 
-  /** Submit a result for a pending task when it has none live. */
+  /** Salt and gas of this agent's commitment per task (commit-reveal), until its reveal lands. */
+  private readonly commits = new Map<bigint, { salt: string; gas: bigint }>();
+
+  /**
+   * Submit a result for a pending task when it has none live: commit to it (a hash of the result, this
+   * agent's address and a random salt), then reveal it with the bond. The reveal is sent once the commitment
+   * is mined, so it always lands in a later block, as the coordinator requires; a copier that sees the
+   * reveal is too late to commit (docs/game.md §3.2).
+   */
   private async answer(taskId: bigint): Promise<boolean> {
     const co = this.party.coordinator;
     const task = await co.getFunction('getTask')(taskId);
     if (Number(task.status) !== TaskStatus.Open || this.submittedTo.has(taskId) || (await this.blockTime()) > BigInt(task.deadline)) { this.pending.delete(taskId); return false; }
     if (BigInt(task.liveSubmission) !== 0n) return false;
     const world = await this.worldFor(taskId);
+    const finalState = hexOf(world.states[world.nodes]!);
+    const outputs = world.outputs().map(hexOf);
+    let c = this.commits.get(taskId);
+    if (!c) {
+      const salt = hexlify(randomBytes(32));
+      const commitment = resultCommitment(taskId, this.party.address, finalState, outputs, salt);
+      const rc = await this.party.send(`commit to a result for task ${taskId}`, () => co.getFunction('commitResult')(commitment));
+      c = { salt, gas: rc.gasUsed };
+      this.commits.set(taskId, c);
+    }
     const bond = await co.getFunction('submitterBond')();
-    const finalState = world.states[world.nodes]!;
     const r = await this.party.send(`submit result for task ${taskId}`, () =>
-      co.getFunction('submitResult')(taskId, hexOf(finalState), world.outputs().map(hexOf), world.outputPaths().map((p) => p.map(hexOf)), { value: bond }));
+      co.getFunction('submitResult')(taskId, finalState, outputs, world.outputPaths().map((p) => p.map(hexOf)), c.salt, { value: bond }));
     const ev = eventOf(co, r, 'ResultSubmitted');
     const submissionId = BigInt(ev!.args.submissionId);
+    this.commits.delete(taskId);
     this.submittedTo.add(taskId);
     this.mySubmissions.add(submissionId);
     this.pending.delete(taskId);
-    this.emit({ kind: 'submitted', party: this.party.name, taskId, submissionId, finalState: hexOf(finalState), gas: r.gasUsed, cheat: this.plans.get(taskId) });
+    this.emit({ kind: 'submitted', party: this.party.name, taskId, submissionId, finalState, gas: r.gasUsed, commitGas: c.gas, cheat: this.plans.get(taskId) });
     return true;
   }
 }
@@ -385,6 +433,7 @@ export class Challenger extends Agent {
   async tick(): Promise<boolean> {
     const co = this.party.coordinator;
     const to = await this.party.signer.provider!.getBlockNumber();
+    await this.scanRegistrations(to);
     for (const e of await this.newLogs(co, co.filters.ResultSubmitted!(), to)) this.candidates.set(BigInt(e.args.submissionId), BigInt(e.args.taskId));
     for (const e of await this.newLogs(co, co.filters.Challenged!(), to)) {
       if (String(e.args.challenger).toLowerCase() === this.party.address.toLowerCase()) {
@@ -402,12 +451,14 @@ export class Challenger extends Agent {
       if (this.endedGames.has(gameId)) continue;
       acted = (await this.guard(`game ${gameId}`, async () => {
         if (await this.resultRejected(gameId)) {
-          // Another game already rejected this result: take the bond back instead of playing on.
+          // Another game already rejected this result: claim the bond and the share of the submitter's
+          // bond instead of playing on (docs/game.md §3.4).
           const rec = await co.getFunction('getGameRecord')(gameId);
           let sent = false;
-          if (!rec.reclaimed) {
-            const r = await this.party.send(`reclaim the bond of void game ${gameId}`, () => co.getFunction('reclaimVoidChallenge')(gameId));
-            this.emit({ kind: 'reclaimed', party: this.party.name, gameId, gas: r.gasUsed });
+          if (!rec.claimed) {
+            const r = await this.party.send(`claim the reward of game ${gameId}`, () => co.getFunction('claimChallengeReward')(gameId));
+            const ev = eventOf(co, r, 'ChallengeRewarded');
+            this.emit({ kind: 'rewarded', party: this.party.name, gameId, amount: BigInt(ev?.args.amount ?? 0n), gas: r.gasUsed });
             sent = true;
           }
           this.leave(gameId);
@@ -432,7 +483,8 @@ export class Challenger extends Agent {
     this.emit({ kind: 'verified', party: this.party.name, taskId, submissionId, agrees });
     if (agrees) return false;
     const bond = await co.getFunction('challengerBond')();
-    const r = await this.party.send(`challenge task ${taskId}`, () => co.getFunction('challenge')(taskId, { value: bond }));
+    // Name the result disputed: if it is no longer live (rejected, replaced), the challenge reverts unspent.
+    const r = await this.party.send(`challenge result ${submissionId} of task ${taskId}`, () => co.getFunction('challenge')(taskId, submissionId, sub.finalState, { value: bond }));
     const ev = eventOf(co, r, 'Challenged');
     const gameId = BigInt(ev!.args.gameId);
     this.challenged.add(submissionId);

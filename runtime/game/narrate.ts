@@ -3,6 +3,7 @@
  * on which interval, node and step, and the gas it paid. Also counts the rounds and remembers where the
  * last dispute ended.
  */
+import { ethers } from 'ethers';
 import type { Graph } from '../../converter/ir/types.ts';
 import { PHASE_GRAPH } from './abi.ts';
 import type { AgentEvent } from './agents.ts';
@@ -27,7 +28,7 @@ export class Narrator {
     const p = this.print;
     switch (e.kind) {
       case 'submitted':
-        p(`submit     ${e.party}: task ${e.taskId} → S_n ${short(e.finalState)}${e.cheat ? ` (cheat: ${e.cheat.kind} at node ${this.nodeName(e.cheat.node)}${e.cheat.step ? `, step ${e.cheat.step.toLocaleString('en')}` : ''})` : ''}   gas ${gas(e.gas)}`);
+        p(`submit     ${e.party}: task ${e.taskId} → S_n ${short(e.finalState)}${e.cheat ? ` (cheat: ${e.cheat.kind} at node ${this.nodeName(e.cheat.node)}${e.cheat.step ? `, step ${e.cheat.step.toLocaleString('en')}` : ''})` : ''}   gas ${gas(e.commitGas)} + ${gas(e.gas)} (commit + reveal)`);
         return;
       case 'verified':
         p(`verify     ${e.party} re-executes task ${e.taskId}: ${e.agrees ? 'same S_n, no challenge' : 'S_n differs → challenge'}`);
@@ -66,8 +67,8 @@ export class Narrator {
       case 'resolved':
         p(`result     game ${e.gameId}: ${e.party} ${e.won ? 'wins' : 'loses'} (${e.reason === 0 ? 'step proof' : 'timeout'})`);
         return;
-      case 'reclaimed':
-        p(`reclaim    ${e.party}: game ${e.gameId} is void (another game rejected its result); bond reclaimed   gas ${gas(e.gas)}`);
+      case 'rewarded':
+        p(`reward     ${e.party}: another game rejected the result of game ${e.gameId}; bond and share claimed: ${ethers.formatEther(e.amount)} ETH   gas ${gas(e.gas)}`);
         return;
       case 'warning':
         p(`warning    ${e.party}: ${e.what}: ${e.message} (will retry)`);

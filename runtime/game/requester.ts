@@ -4,13 +4,14 @@
  * window, read a task's status, withdraw.
  */
 import type { EventLog } from 'ethers';
-import { ZeroHash } from 'ethers';
+import { ethers, ZeroHash } from 'ethers';
 import type { TensorId } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostBytes, hostFromBytes } from '../../converter/ir/host-tensor.ts';
 import { formatShape, shapeEquals } from '../../converter/ir/types.ts';
 import type { Bytes32 } from '../../compiler/commit/merkle.ts';
-import { commitTensor, dataRoot, tensorCommitment, typeHash } from '../../compiler/commit/tensor.ts';
+import { commitTensor, dataRoot, tensorCommitment } from '../../compiler/commit/tensor.ts';
+import { dtypeCode } from '../../converter/ir/dtype.ts';
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import { RunError } from '../native/executor.ts';
 import { SubmissionStatus, TaskStatus } from './abi.ts';
@@ -19,11 +20,11 @@ import { bytesOf, ChainError, eventOf, hexOf } from './chain.ts';
 import type { GameModel } from './world.ts';
 import { constantDataRoots } from './world.ts';
 
-/** The ModelSpec of docs/game.md §2 for a compiled model. */
+/** The ModelSpec of docs/game.md §2 for a compiled model: the commitment's fields, graph IO with dtype and shape. */
 export function modelSpec(m: GameModel): Record<string, unknown> {
   const g = m.graph;
   const mc = m.manifest.model!;
-  const types = (ids: readonly TensorId[]) => ids.map((id) => hexOf(typeHash(g.tensors[id]!.dtype, g.tensors[id]!.shape)));
+  const types = (ids: readonly TensorId[]) => ids.map((id) => ({ dtype: dtypeCode(g.tensors[id]!.dtype), dims: g.tensors[id]!.shape.map(BigInt) }));
   return {
     recordsRoot: mc.recordsRoot, nodes: g.nodes.length, constantState: mc.constantState, slots: g.tensors.length,
     inSlots: [...g.inputs], inTypes: types(g.inputs), outSlots: [...g.outputs], outTypes: types(g.outputs),
@@ -58,17 +59,46 @@ export function checkInputs(m: GameModel, inputs: readonly HostTensor[]): void {
   });
 }
 
+/** The registry id of a model commitment published at `uri`: keccak256(M ‖ keccak256(uri)) (docs/game.md §2). */
+export function registryModelId(commitment: string, uri: string): string {
+  return ethers.solidityPackedKeccak256(['bytes32', 'bytes32'], [commitment, ethers.keccak256(ethers.toUtf8Bytes(uri))]);
+}
+
+/** Every registration of a model commitment on this coordinator: its id and the URI it was published at. */
+export async function registrationsOf(party: Party, commitment: string): Promise<{ modelId: string; uri: string }[]> {
+  const co = party.coordinator;
+  const logs = (await co.queryFilter(co.filters.ModelRegistered!(null, commitment), 0)) as EventLog[];
+  return logs.map((e) => ({ modelId: String(e.args.modelId), uri: String(e.args.uri) }));
+}
+
+/**
+ * The registration to request a model under: the one with `modelId` when given, else the only one (a model
+ * registered at several URIs needs --model-id).
+ */
+export async function resolveModelId(party: Party, m: GameModel, modelId?: string): Promise<string> {
+  const regs = await registrationsOf(party, m.manifest.model!.commitment);
+  if (modelId) {
+    if (!regs.some((r) => r.modelId.toLowerCase() === modelId.toLowerCase())) throw new ChainError(`model id ${modelId} is not a registration of ${m.dir} (commitment ${m.manifest.model!.commitment}); registrations: ${regs.map((r) => `${r.modelId} (${r.uri})`).join(', ') || 'none'}`);
+    return modelId;
+  }
+  if (regs.length === 0) throw new ChainError(`model ${m.manifest.model!.commitment} (${m.dir}) is not registered; run 'opml register-model ${m.dir}' first`);
+  if (regs.length > 1) throw new ChainError(`model ${m.dir} is registered at ${regs.length} URIs; choose one with --model-id: ${regs.map((r) => `${r.modelId} (${r.uri})`).join(', ')}`);
+  return regs[0]!.modelId;
+}
+
 export async function registerModel(party: Party, m: GameModel, uri: string): Promise<{ modelId: string; gas: bigint; existed: boolean }> {
   const co = party.coordinator;
-  const modelId = m.manifest.model!.commitment;
+  const modelId = registryModelId(m.manifest.model!.commitment, uri);
   if (await co.getFunction('isRegistered')(modelId)) return { modelId, gas: 0n, existed: true };
   const r = await party.send('register model', () => co.getFunction('registerModel')(modelSpec(m), uri));
   const ev = eventOf(co, r, 'ModelRegistered');
-  if (!ev || String(ev.args.modelId).toLowerCase() !== modelId.toLowerCase()) throw new ChainError(`the coordinator registered ${ev?.args.modelId}, the compiled model's commitment is ${modelId}`);
+  if (!ev || String(ev.args.modelId).toLowerCase() !== modelId.toLowerCase()) throw new ChainError(`the coordinator registered ${ev?.args.modelId}, the compiled model's commitment with ${uri} gives ${modelId}`);
   return { modelId, gas: r.gasUsed, existed: false };
 }
 
 export interface RequestOptions {
+  /** The registration to request under (registryModelId); resolveModelId finds it. */
+  modelId: string;
   reward: bigint;
   /** Seconds. */
   challengeWindow: number;
@@ -93,7 +123,7 @@ export async function requestInference(party: Party, m: GameModel, inputs: reado
   });
   const paths = s0Paths(m, inputs).map((p) => p.map(hexOf));
   const r = await party.send('request inference', () => co.getFunction('requestInference')(
-    m.manifest.model!.commitment, data, paths, o.challengeWindow, now + o.deadlineIn, o.dissection, o.callback ?? false, { value: o.reward }));
+    o.modelId, data, paths, o.challengeWindow, now + o.deadlineIn, o.dissection, o.callback ?? false, { value: o.reward }));
   const ev = eventOf(co, r, 'InferenceRequested');
   return { taskId: BigInt(ev!.args.taskId), gas: r.gasUsed };
 }

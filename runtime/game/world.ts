@@ -54,6 +54,8 @@ export interface NodeOpening {
   inPaths: Bytes32[][];
   outRoots: Bytes32[];
   outPaths: Bytes32[][];
+  /** The node record's step bound (compile time, docs/opvm.md §8); steps may not exceed it. */
+  stepBound: number;
   steps: number;
   finalHeader: Uint8Array;
   outRegionPaths: Bytes32[][];
@@ -148,6 +150,7 @@ export class NodeRun {
       inPaths: n.inputs.map((id) => before.proof(id)),
       outRoots: n.outputs.map((id) => w.dataRoots[id]!),
       outPaths,
+      stepBound: vm.stepBound,
       steps: this.steps,
       finalHeader: encodeHeader(this.finalState),
       outRegionPaths: n.outputs.map((_, i) => regionPath(i)),

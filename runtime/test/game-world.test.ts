@@ -42,10 +42,11 @@ function ioHash(inSlots: number[], inTypes: Uint8Array[], outSlots: number[], ou
 
 /**
  * openNode's checks (docs/game.md §4.3); returns the initial and final state hashes. `stepBound` is the
- * node's compiled step bound, the last word of its record (docs/commitments.md), taken from the manifest
- * until the opening carries it.
+ * node's compiled step bound from the manifest, the last word of its record (docs/commitments.md), which
+ * the opening must carry.
  */
 function checkOpening(o: NodeOpening, k: number, recordsRoot: Uint8Array, before: Uint8Array, after: Uint8Array, stepBound: number): { initial: Uint8Array; final: Uint8Array } {
+  assert.equal(o.stepBound, stepBound, 'the opening carries the compiled step bound');
   const names = Object.keys(RegionKind) as RegionKindName[];
   const regions = o.kinds.map((kind, i) => ({ kind: names[kind]!, index: o.indexes[i]!, height: o.heights[i]! }));
   const record = H(o.opHash, o.codeRoot, layoutHash(regions), ioHash(o.inSlots, o.inTypes, o.outSlots, o.outTypes), u256(stepBound));
