@@ -160,6 +160,7 @@ export function lmSignature(m: OnnxTypes.ModelProto, file: string): LmSignature 
     }
     return { input, output };
   });
+  if (past.length && !attentionMask) throw new RunError(`${file}: a model with past_key_values inputs needs an attention_mask input (the fixed-size cache's padding positions must be masked)`);
   let opset = 1;
   for (const o of m.opsetImport ?? []) if (!o.domain || o.domain === 'ai.onnx') opset = int64(o.version);
   if (past.length && opset < 10) throw new RunError(`${file}: kv-cache generation needs opset ≥ 10 (Slice with inputs), the model has ${opset}`);

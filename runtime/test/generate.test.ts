@@ -94,7 +94,7 @@ test('tiny transformer, KV-cache form built from its trained weights: the same t
 
 test('LLaMA-shaped model: KV-cache generation matches onnxruntime, chains its commitments, verifies per step (trace, OPVM) and equals full-window decoding', async () => {
   const dir = tmpDir('opml-llama-');
-  const f = writeLlamaOnnx(dir, llamaConfig('tiny', { layers: 1 }), { externalAbove: 0 }); // weights in model.onnx_data, shared by both graphs
+  const f = writeLlamaOnnx(dir, llamaConfig('tiny', { layers: 1, tied: true }), { externalAbove: 0 }); // tied LM head (the bench's model is untied); weights in model.onnx_data, shared by both graphs
   assert.ok(f.data && fs.statSync(f.data).size >= f.weightBytes);
   const prompt = [5, 17, 42, 8];
   const N = 6;
