@@ -20,17 +20,22 @@ export function registerGenerateCommand(program: Command): void {
   program
     .command('generate')
     .summary('decode tokens from a causal language model, one verifiable inference per token')
-    .description(
-      'Generate tokens from an ONNX causal language model. A model with past_key_values inputs (the\n' +
-        'Hugging Face optimum decoder_with_past layout, or a folder holding decoder_with_past_model.onnx) runs\n' +
-        'with a fixed-size KV cache of CONTEXT − 1 positions: two compiled bundles (the prompt, one token)\n' +
-        'serve every step, and each step\'s present.N outputs are fed unchanged as the next step\'s\n' +
-        'past_key_values.N inputs, so their commitments chain. A model without a cache re-runs the last CONTEXT\n' +
-        'tokens for every new one. Greedy arg-max (ties to the lowest id) or, with --sample, seeded sampling in\n' +
-        'integer and float32 arithmetic. Prints each step\'s graph states S_0 and S_n and the chosen token;\n' +
-        '--transcript writes every input and output commitment as JSON. Compiled bundles are cached by model\n' +
-        'hash in --cache-dir. Exit codes: 0 done, 2 bad model or input (e.g. a prompt id outside the vocabulary).',
-    )
+    .description([
+      'Generate tokens from an ONNX causal language model, each token one inference',
+      'of a compiled bundle. A model with past_key_values inputs (the optimum',
+      'decoder_with_past layout, or a folder holding decoder_with_past_model.onnx)',
+      'runs with a fixed-size KV cache of CONTEXT - 1 positions: two bundles (the',
+      'prompt, one token) serve every step, and each step\'s present.N outputs are',
+      'fed unchanged as the next step\'s past_key_values.N inputs, so their',
+      'commitments chain. A model without a cache re-runs its last CONTEXT tokens.',
+      'Greedy arg-max (ties to the lowest id) or, with --sample, seeded sampling in',
+      'integer and float32 arithmetic. Prints each step\'s graph states S_0, S_n and',
+      'token; --transcript writes every input and output commitment as JSON.',
+      'Compiled bundles are cached by model hash in --cache-dir (docs/generate.md).',
+      '',
+      'Exit codes: 0 done, 2 bad model or input (e.g. a prompt id outside the',
+      'vocabulary, a KV-cache tensor of the wrong shape), 1 other failure.',
+    ].join('\n'))
     .argument('<model>', 'ONNX model file, or a folder with decoder_with_past_model.onnx or model.onnx')
     .requiredOption('--prompt-ids <ids>', 'prompt token ids, comma-separated (e.g. 1,2,3)')
     .option('--max-tokens <n>', 'tokens to generate', intArg('--max-tokens', 1, 100000), 16)
