@@ -7,8 +7,9 @@ import { InvalidArgumentError } from 'commander';
 import type { HostTensor } from '../converter/ir/host-tensor.ts';
 import { NativeExecutor, RunError } from './native/executor.ts';
 import { readTensorFile, TensorFileError, writeTensorPb } from '../converter/io/tensor-files.ts';
+import { checkOutputPath, examples } from '../converter/cli-common.ts';
+import { progressReporter } from '../converter/progress.ts';
 
-/** Inputs in model order, from positional files or NAME=FILE pairs. */
 /** The input files in model order, from arguments in model order or as NAME=FILE. */
 export function inputFiles(names: readonly string[], args: readonly string[], types?: readonly { dtype: HostTensor['dtype']; shape: readonly number[] }[]): string[] {
   const byName = new Map<string, string>();
@@ -34,7 +35,7 @@ export function resolveInputs(names: readonly string[], types: readonly { dtype:
     const t = readTensorFile(f!, types[i]);
     const want = types[i]!;
     if (t.dtype !== want.dtype || t.shape.length !== want.shape.length || t.shape.some((d, k) => d !== want.shape[k])) {
-      throw new RunError(`input '${names[i]}' from ${f}: expected ${want.dtype}[${want.shape.join('x')}], the file holds ${t.dtype}[${t.shape.join('x')}]`);
+      throw new RunError(`input '${names[i]}' from ${f}: expected ${want.dtype}[${want.shape.join('x')}], the file holds ${t.dtype}[${t.shape.join('x')}]; give a file with that dtype and shape`);
     }
     return t;
   });
@@ -56,11 +57,8 @@ export function registerRuntimeCommands(program: Command): void {
     .command('run')
     .summary('run a compiled model on inputs')
     .description(
-      'Run a compiled bundle (from opml compile) with the native executor, or with --engine vm in the OPVM\n' +
-        'interpreter (the machine the dispute game re-executes: slow, same bytes). Inputs are ONNX TensorProto\n' +
-        '(.pb), NumPy (.npy) or JSON files, given in the model\'s input order or as NAME=FILE. With --out\n' +
-        'the outputs are written as DIR/output_0.pb, output_1.pb … (the ONNX test-data layout); without it a\n' +
-        'summary is printed (shapes, top-5 for vectors such as classifier logits).',
+      'Run a compiled bundle (from opml compile) with the native executor, or with --engine vm in the OPVM interpreter (the machine the dispute game re-executes: slow, same bytes). Inputs are ONNX TensorProto (.pb), NumPy (.npy) or JSON files, given in the model\'s input order or as NAME=FILE; each must have the dtype and shape the model declares. With --out the outputs are written as DIR/output_0.pb, output_1.pb … (the ONNX test-data layout); without it a summary is printed (shapes, top-5 for vectors such as classifier logits).\n\n' +
+        'Exit codes: 0 ran, 2 a missing or damaged bundle, an unreadable or mismatched input, or an output directory that cannot be written, 1 other failure.',
     )
     .argument('<compiled>', 'compiled bundle directory (model.opmlc)')
     .argument('<inputs...>', 'input files, in model order or as NAME=FILE')
@@ -74,8 +72,13 @@ export function registerRuntimeCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected an integer from 1 to 64');
       return n;
     }, Math.min(4, os.availableParallelism()))
-    .addHelpText('after', '\nExample:\n  opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb\n  opml run out/mlp.opmlc image=models/fmnist-mlp/samples/input_0.pb --out /tmp/result\n  opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb --engine vm')
+    .addHelpText('after', examples(
+      'opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb               # prints the top-5 logits',
+      'opml run out/mlp.opmlc image=models/fmnist-mlp/samples/input_0.pb --out /tmp/result',
+      'opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb --engine vm   # the OPVM: same bytes, step counts',
+    ))
     .action(async (dir: string, inputs: string[], o: { out?: string; threads: number; engine: 'native' | 'vm' }) => {
+      if (o.out) checkOutputPath(o.out, '--out', 'dir');
       if (o.engine === 'vm') return runVm(dir, inputs, o.out);
       const ex = await NativeExecutor.load(dir, { threads: o.threads });
       const g = ex.graph;
@@ -84,8 +87,7 @@ export function registerRuntimeCommands(program: Command): void {
       const outs = ex.run(ins);
       const ms = performance.now() - t0;
       if (o.out) {
-        fs.mkdirSync(o.out, { recursive: true });
-        outs.forEach((t, i) => writeTensorPb(path.join(o.out!, `output_${i}.pb`), g.tensors[g.outputs[i]!]!.name, t));
+        writeOutputs(o.out, g.outputs.map((id) => g.tensors[id]!.name), outs);
         process.stdout.write(`wrote ${outs.length} output${outs.length > 1 ? 's' : ''} to ${o.out} (${ms.toFixed(2)} ms)\n`);
       } else {
         outs.forEach((t, i) => process.stdout.write(summary(g.tensors[g.outputs[i]!]!.name, t) + '\n'));
@@ -114,11 +116,28 @@ async function runVm(dir: string, inputs: string[], out: string | undefined): Pr
   const ms = performance.now() - t0;
   const steps = stats.reduce((a, s) => a + s.steps, 0);
   if (out) {
-    fs.mkdirSync(out, { recursive: true });
-    outputs.forEach((t, i) => writeTensorPb(path.join(out, `output_${i}.pb`), g.tensors[g.outputs[i]!]!.name, t));
+    writeOutputs(out, g.outputs.map((id) => g.tensors[id]!.name), outputs);
     process.stdout.write(`wrote ${outputs.length} output${outputs.length > 1 ? 's' : ''} to ${out}\n`);
   } else outputs.forEach((t, i) => process.stdout.write(summary(g.tensors[g.outputs[i]!]!.name, t) + '\n'));
   process.stdout.write(`(OPVM: ${steps.toLocaleString('en')} steps over ${stats.length} nodes in ${(ms / 1000).toFixed(2)} s, ${(steps / ms / 1000).toFixed(1)} M steps/s)\n`);
+}
+
+/**
+ * Write DIR/output_<i>.pb for every output, all or none: each goes to a temporary file first, and only when
+ * all are written are they renamed into place (a directory created for them is removed on failure).
+ */
+export function writeOutputs(dir: string, names: readonly string[], outs: readonly HostTensor[]): void {
+  const created = !fs.existsSync(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = outs.map((_, i) => path.join(dir, `.output_${i}.pb.tmp-${process.pid}`));
+  try {
+    outs.forEach((t, i) => writeTensorPb(tmp[i]!, names[i]!, t));
+    tmp.forEach((f, i) => fs.renameSync(f, path.join(dir, `output_${i}.pb`)));
+  } catch (e) {
+    for (const f of tmp) fs.rmSync(f, { force: true });
+    if (created) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export function registerTraceCommand(program: Command): void {
@@ -126,20 +145,30 @@ export function registerTraceCommand(program: Command): void {
     .command('trace')
     .summary('run a compiled model and print its graph-state roots S_0 … S_n')
     .description(
-      'Run a compiled bundle natively and print the phase-2 trace of the dispute game: the constant-state\n' +
-        'root, S_0 (constants and inputs) and S_k after each node k, and the commitment of every output\n' +
-        '(docs/commitments.md). Inputs as for opml run.',
+      'Run a compiled bundle natively and print the phase-2 trace of the dispute game: the constant-state root, S_0 (constants and inputs) and S_k after each node k, and the commitment of every output (docs/commitments.md). Inputs as for opml run.\n\n' +
+        'Exit codes: 0 traced, 2 a missing or damaged bundle or an unreadable or mismatched input, 1 other failure.',
     )
     .argument('<compiled>', 'compiled bundle directory (model.opmlc)')
     .argument('<inputs...>', 'input files, in model order or as NAME=FILE')
     .option('--json', 'print the trace as JSON')
-    .addHelpText('after', '\nExample:\n  opml trace out/fmnist-cnn.opmlc models/fmnist-cnn/samples/input_0.pb')
-    .action(async (dir: string, inputs: string[], o: { json?: boolean }) => {
+    .option('--progress', 'show progress on stderr even when it is not a terminal (shown on a terminal when the work takes more than a second)')
+    .addHelpText('after', examples(
+      'opml trace out/fmnist-cnn.opmlc models/fmnist-cnn/samples/input_0.pb',
+      'opml trace out/fmnist-cnn.opmlc image=input.npy --json > trace.json',
+    ))
+    .action(async (dir: string, inputs: string[], o: { json?: boolean; progress?: boolean }) => {
       const { traceRun, formatTrace } = await import('./native/trace.ts');
       const { toHex } = await import('../converter/ir/keccak.ts');
       const ex = await NativeExecutor.load(dir);
       const g = ex.graph;
-      const t = traceRun(ex, resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs));
+      const ins = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs);
+      const progress = progressReporter(true, process.stderr, { force: o.progress });
+      let t;
+      try {
+        t = traceRun(ex, ins, progress);
+      } finally {
+        progress.done();
+      }
       if (o.json) {
         process.stdout.write(JSON.stringify({
           modelHash: ex.manifest.modelHash,

@@ -11,13 +11,14 @@ import { RunError } from '../../runtime/native/executor.ts';
 import { ethArg, intArg } from '../../runtime/cli-args.ts';
 import type { Anvil } from './anvil.ts';
 import { DEFAULT_DEPLOY } from './defaults.ts';
+import { bundledFile } from '../../converter/cli-common.ts';
 
 
 export function registerContractCommands(program: Command): void {
   addChainOptions(program
     .command('deploy')
     .summary('deploy the OPVM verifier, the task coordinator and its dispute game')
-    .description(`Compile the contracts (solc-js, offline) and deploy them; the addresses go to ./${DEPLOYMENT_FILE}\n(or -o FILE), where the other chain commands find them.`)
+    .description(`Compile the contracts (solc-js, offline) and deploy them; the addresses go to ./${DEPLOYMENT_FILE} (or -o FILE), where the other chain commands find them.`)
     .option('--submitter-bond <eth>', 'bond of a result', ethArg('--submitter-bond'), DEFAULT_DEPLOY.submitterBond)
     .option('--challenger-bond <eth>', 'bond of a challenge', ethArg('--challenger-bond'), DEFAULT_DEPLOY.challengerBond)
     .option('--clock <seconds>', 'each party\'s chess clock per game', intArg('--clock', 1), DEFAULT_DEPLOY.clockSeconds)
@@ -46,17 +47,17 @@ export function registerContractCommands(program: Command): void {
     .command('demo')
     .summary('the whole protocol on a local chain: a cheater loses a dispute, an honest result finalizes')
     .description(
-      'Start an anvil chain (or use --rpc), deploy the contracts, register a bundled model (converted and\n' +
-        'compiled on the way), request an inference on a bundled input, let a cheating submitter answer and\n' +
-        'an honest challenger win the two-phase dispute down to one on-chain OPVM step, then let an honest\n' +
-        'submitter answer the reopened task and the result finalize after its window. Prints the game as it\n' +
-        'goes and a summary (rounds, transactions, gas per party, time). Exits 0 only when the cheater lost and\n' +
+      'Start an anvil chain (or use --rpc), deploy the contracts, register a bundled model (converted and ' +
+        'compiled on the way), request an inference on a bundled input, let a cheating submitter answer and ' +
+        'an honest challenger win the two-phase dispute down to one on-chain OPVM step, then let an honest ' +
+        'submitter answer the reopened task and the result finalize after its window. Prints the game as it ' +
+        'goes and a summary (rounds, transactions, gas per party, time). Exits 0 only when the cheater lost and ' +
         'the honest result is final.\n\n' +
-        'Cheats: wrong-output (the model\'s output altered), wrong-tensor (an intermediate tensor altered),\n' +
+        'Cheats: wrong-output (the model\'s output altered), wrong-tensor (an intermediate tensor altered), ' +
         'wrong-step (one OPVM step computes a wrong value).',
     )
-    .option('--model <file>', 'ONNX or TensorFlow.js model, or a compiled bundle', 'models/fmnist-cnn/model.onnx')
-    .option('--input <file>', 'the input (.pb, .npy, .json)', 'models/fmnist-cnn/samples/input_0.pb')
+    .option('--model <file>', 'ONNX or TensorFlow.js model, or a compiled bundle', bundledFile('models/fmnist-cnn/model.onnx'))
+    .option('--input <file>', 'the input (.pb, .npy, .json)', bundledFile('models/fmnist-cnn/samples/input_0.pb'))
     .option('--rpc <url>', 'use this chain instead of starting anvil (needs a funded key: --key-file or OPML_KEY)')
     .option('--key-file <file>', 'with --rpc: file holding the funding account\'s private key')
     .option('--dissection <n>', `dissection degree (${MIN_DISSECTION} … ${MAX_DISSECTION})`, intArg('--dissection', MIN_DISSECTION, MAX_DISSECTION), 2)

@@ -30,16 +30,16 @@ export function readBundle(dir: string, opts: { verifyWeights?: boolean } = {}):
   try {
     json = JSON.parse(fs.readFileSync(gp, 'utf8')) as BundleJson;
   } catch (e) {
-    throw new BundleError(`${gp}: not valid JSON (${(e as Error).message})`);
+    throw new BundleError(`${gp}: not valid JSON (${(e as Error).message}); the bundle is damaged, convert the model again`);
   }
   if (json.format !== BUNDLE_FORMAT || json.version !== BUNDLE_VERSION) {
-    throw new BundleError(`${gp}: format ${json.format} v${json.version}, this opml reads ${BUNDLE_FORMAT} v${BUNDLE_VERSION}`);
+    throw new BundleError(`${gp}: format ${json.format} v${json.version}, this opml reads ${BUNDLE_FORMAT} v${BUNDLE_VERSION}; convert the model again with this opml`);
   }
   const wsize = fs.existsSync(wp) ? fs.statSync(wp).size : -1;
-  if (wsize !== json.weightsBytes) throw new BundleError(`${wp}: ${wsize < 0 ? 'missing' : `${wsize} bytes`}, graph.json says ${json.weightsBytes}`);
+  if (wsize !== json.weightsBytes) throw new BundleError(`${wp}: ${wsize < 0 ? 'missing' : `${wsize} bytes`}, graph.json says ${json.weightsBytes}; the bundle is truncated or damaged, convert the model again`);
 
   const tensors: TensorInfo[] = json.tensors.map((t, i) => {
-    if (!isDType(t.dtype)) throw new BundleError(`${gp}: tensor ${i} has unknown dtype ${t.dtype}`);
+    if (!isDType(t.dtype)) throw new BundleError(`${gp}: tensor ${i} has unknown dtype ${t.dtype}; convert the model again with this opml`);
     return { name: t.name, dtype: t.dtype, shape: shape(t.shape), origin: t.origin };
   });
   const constants = new Map<TensorId, ConstantSource>();
@@ -54,7 +54,7 @@ export function readBundle(dir: string, opts: { verifyWeights?: boolean } = {}):
           let got = 0;
           while (got < c.byteLength) {
             const n = fs.readSync(fd, b, got, c.byteLength - got, c.offset + got);
-            if (n === 0) throw new BundleError(`${wp}: truncated at constant ${c.id}`);
+            if (n === 0) throw new BundleError(`${wp}: truncated at constant ${c.id}; convert the model again`);
             got += n;
           }
           return b;

@@ -170,6 +170,9 @@ export function loadWeights(file: string, manifest: readonly WeightGroup[], unsu
       if (!fs.existsSync(f)) missing.push(`${p} (expected at ${f})`);
     }
   }
+  if (missing.length === 1) {
+    throw new ConvertError(`${file}: weight shard ${missing[0]} is missing; put the shards beside model.json as listed in its weightsManifest`, 'malformed');
+  }
   if (missing.length) {
     throw new ConvertError(`${file}: ${missing.length} weight shard file${missing.length > 1 ? 's are' : ' is'} missing (they must sit beside model.json as listed in weightsManifest):`, 'malformed', missing);
   }

@@ -96,7 +96,7 @@ export function registerGameCommands(program: Command): void {
   addChainOptions(program
     .command('register-model')
     .summary('register a compiled model\'s commitment with the coordinator')
-    .description('Register the model commitment of a compiled bundle (its node records, constant state and IO;\ndocs/commitments.md) so that inferences can be requested for it. Registering twice is a no-op.')
+    .description('Register the model commitment of a compiled bundle (its node records, constant state and IO; docs/commitments.md) so that inferences can be requested for it. Registering twice is a no-op.')
     .argument('<compiled>', 'compiled bundle directory (from opml compile)')
     .option('--uri <uri>', 'where others find the model (default: the bundle\'s path)')
     .addHelpText('after', '\nExample:\n  OPML_KEY=0x… opml register-model out/fmnist-cnn.opmlc --rpc http://127.0.0.1:8545'))
@@ -111,10 +111,11 @@ export function registerGameCommands(program: Command): void {
   addChainOptions(program
     .command('request')
     .summary('request an inference (pays the reward)')
-    .description('Request an inference of a registered model on the given inputs (in calldata; the contract computes\ntheir commitments and S_0). Prints the task id. With --wait, waits for a result, finalizes it once its\nchallenge window has passed and no game is open, and prints the outputs.')
+    .description('Request an inference of a registered model on the given inputs (in calldata; the contract computes their commitments and S_0). Prints the task id. With --wait, waits for a result, finalizes it once its challenge window has passed and no game is open, and prints the outputs.')
     .argument('<compiled>', 'compiled bundle directory of the model')
     .argument('<inputs...>', 'input files (.pb, .npy, .json), in model order or as NAME=FILE')
-    .option('--reward <eth>', 'reward for the submitter', ethArg('--reward'), ethers.parseEther('0.01'))
+    // the default is a bigint (wei), which commander cannot print in the help: describe it
+    .addOption(new Option('--reward <eth>', 'reward for the submitter').argParser(ethArg('--reward')).default(ethers.parseEther('0.01'), '0.01 ETH'))
     .option('--window <seconds>', 'challenge window of a result', intArg('--window', 1), 600)
     .option('--deadline <seconds>', 'seconds from now until no result is accepted', intArg('--deadline', 1), 86400)
     .option('--dissection <n>', `dissection degree of a dispute (${MIN_DISSECTION} … ${MAX_DISSECTION})`, intArg('--dissection', MIN_DISSECTION, MAX_DISSECTION), 2)
@@ -138,7 +139,7 @@ export function registerGameCommands(program: Command): void {
   addChainOptions(program
     .command('serve')
     .summary('answer requests for models and defend the results (a submitter)')
-    .description('Watch the coordinator for requests of the given models, run each natively, submit the result with a\nbond, and defend it in every dispute game (phase 2 from the native trace, phase 1 from the OPVM\ninterpreter). It resumes games from the chain after a restart. Runs until Ctrl-C.\n\n--cheat makes it a cheating submitter, for demonstrations: it will lose its bond.')
+    .description('Watch the coordinator for requests of the given models, run each natively, submit the result with a bond, and defend it in every dispute game (phase 2 from the native trace, phase 1 from the OPVM interpreter). It resumes games from the chain after a restart. Runs until Ctrl-C.\n\n--cheat makes it a cheating submitter, for demonstrations: it will lose its bond.')
     .argument('<compiled...>', 'compiled bundle directories of the models to serve')
     .addOption(new Option('--cheat <kind>', 'submit wrong results (demonstrations only)').choices([...CHEATS]))
     .option('--cheat-node <k>', 'the node the cheat targets (default: chosen per kind)', intArg('--cheat-node', 1))
@@ -157,7 +158,7 @@ export function registerGameCommands(program: Command): void {
     addChainOptions(program
       .command(name)
       .summary(name === 'watch' ? 're-execute every result of the given models and challenge the wrong ones' : 'the same as watch')
-      .description('Re-execute every live result of the given models natively and challenge each one whose final graph\nstate differs from its own (with a bond), then play the dispute game to the end. It resumes games from\nthe chain after a restart. Runs until Ctrl-C.')
+      .description('Re-execute every live result of the given models natively and challenge each one whose final graph state differs from its own (with a bond), then play the dispute game to the end. It resumes games from the chain after a restart. Runs until Ctrl-C.')
       .argument('<compiled...>', 'compiled bundle directories of the models to check')
       .option('--from-block <n>', 'first block to scan for events', intArg('--from-block', 0), 0)
       .addHelpText('after', `\nExample:\n  OPML_KEY=0x… opml ${name} out/fmnist-cnn.opmlc`))
@@ -197,7 +198,8 @@ export function registerGameCommands(program: Command): void {
   addChainOptions(program
     .command('finalize')
     .summary('finalize a result whose challenge window has passed')
-    .argument('<task>', 'task id', taskArg))
+    .argument('<task>', 'task id', taskArg)
+    .addHelpText('after', '\nExample:\n  OPML_KEY=0x… opml finalize 1'))
     .action(async (taskId: bigint, o: ChainArgs) => {
       const { finalize } = await import('./requester.ts');
       const gas = await finalize(await party('finalizer', o), taskId);
@@ -206,7 +208,8 @@ export function registerGameCommands(program: Command): void {
 
   addChainOptions(program
     .command('withdraw')
-    .summary('take out what the coordinator owes you (rewards, bonds)'))
+    .summary('take out what the coordinator owes you (rewards, bonds)')
+    .addHelpText('after', '\nExample:\n  opml withdraw --key-file submitter.key'))
     .action(async (o: ChainArgs) => {
       const { withdraw } = await import('./requester.ts');
       const w = await withdraw(await party('account', o));

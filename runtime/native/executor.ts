@@ -10,6 +10,7 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
 import { readBundle } from '../../converter/bundle/read.ts';
 import { dtypeSize } from '../../converter/ir/dtype.ts';
+import { keccak256, toHex } from '../../converter/ir/keccak.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_EXPORT, MANIFEST_FILE } from '../../compiler/format.ts';
 import type { KernelFn } from './pool.ts';
@@ -30,9 +31,25 @@ export interface ExecutorOptions {
 export function readManifest(dir: string): CompiledManifest {
   const p = path.join(dir, MANIFEST_FILE);
   if (!fs.existsSync(p)) throw new RunError(`${dir} is not a compiled bundle (no ${MANIFEST_FILE}); make one with 'opml compile'`);
-  const m = JSON.parse(fs.readFileSync(p, 'utf8')) as CompiledManifest;
-  if (m.format !== COMPILED_FORMAT || m.version !== COMPILED_VERSION) throw new RunError(`${p}: format ${m.format} v${m.version}, this opml reads ${COMPILED_FORMAT} v${COMPILED_VERSION}`);
+  let m: CompiledManifest;
+  try {
+    m = JSON.parse(fs.readFileSync(p, 'utf8')) as CompiledManifest;
+  } catch (e) {
+    throw new RunError(`${p}: not valid JSON (${(e as Error).message}); the compiled bundle is damaged, run 'opml compile' again`);
+  }
+  if (!m || typeof m !== 'object') throw new RunError(`${p}: not a compiled-bundle manifest; run 'opml compile' again`);
+  if (m.format !== COMPILED_FORMAT || m.version !== COMPILED_VERSION) throw new RunError(`${p}: format ${m.format} v${m.version}, this opml reads ${COMPILED_FORMAT} v${COMPILED_VERSION}; run 'opml compile' again`);
   return m;
+}
+
+/** A file of a compiled bundle; a missing or unreadable one is reported as a damaged bundle. */
+export function readCompiledFile(dir: string, rel: string): Uint8Array {
+  const p = path.join(dir, rel);
+  try {
+    return new Uint8Array(fs.readFileSync(p));
+  } catch (e) {
+    throw new RunError(`${p}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the compiled bundle is incomplete, run 'opml compile' again`);
+  }
 }
 
 export class NativeExecutor {
@@ -48,7 +65,14 @@ export class NativeExecutor {
     const manifest = readManifest(dir);
     const { graph, modelHash } = readBundle(dir);
     if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: kernels were compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
-    return NativeExecutor.create(graph, manifest, manifest.nodes.map((n) => fs.readFileSync(path.join(dir, n.native))), opts);
+    const wasm = manifest.nodes.map((n, i) => {
+      const bytes = readCompiledFile(dir, n.native);
+      if (n.nativeHash && toHex(keccak256(bytes)) !== n.nativeHash) {
+        throw new RunError(`${path.join(dir, n.native)}: the kernel of node ${i + 1} does not match its hash in the manifest; the compiled bundle is damaged, run 'opml compile' again`);
+      }
+      return bytes;
+    });
+    return NativeExecutor.create(graph, manifest, wasm, opts);
   }
 
   /** From a graph and its kernels in memory (conformance runs, tests). */

@@ -21,10 +21,14 @@ export interface RunTrace {
   states: Bytes32[];
 }
 
-export function traceRun(ex: NativeExecutor, inputs: readonly HostTensor[]): RunTrace {
+/** `onProgress` (optional) hears of the run and of each tensor committed ('commit', done, total). */
+export function traceRun(ex: NativeExecutor, inputs: readonly HostTensor[], onProgress?: (phase: string, done: number, total: number) => void): RunTrace {
   const g = ex.graph;
+  onProgress?.('run', 0, 1);
   const outputs = ex.run(inputs);
+  onProgress?.('run', 1, 1);
   const commitments = g.tensors.map((t, id) => {
+    onProgress?.('commit', id, g.tensors.length);
     const v = ex.tensor(id as TensorId);
     return commitTensor(t.dtype, t.shape, new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength));
   });

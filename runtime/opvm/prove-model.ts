@@ -3,12 +3,12 @@
  * the native engine computes node k's inputs, the interpreter replays node k with snapshots, the tracer
  * proves one step; the verifier recomputes the post-state from the pre-state hash and the proof alone.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { TensorId } from '../../converter/ir/types.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
 import { decodeInsn, OP_NAMES } from '../../compiler/opvm/isa.ts';
+import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { NativeExecutor, RunError } from '../native/executor.ts';
+import { readVmCode } from './vm-executor.ts';
 import { resolveInputs } from '../cli.ts';
 import { nodeImage } from './node-image.ts';
 import { Tracer } from './tracer.ts';
@@ -26,7 +26,12 @@ export interface ModelStepProofFile extends StepProofFile {
   modelCommitment: string | null;
 }
 
-export async function proveModelStep(dir: string, inputArgs: readonly string[], node: number, step: number): Promise<ModelStepProofFile> {
+/**
+ * Prove step `step` of node `node` (from 1) of the compiled model in `dir` on the given inputs: files
+ * (in model order or NAME=FILE, as on the command line) or tensors in model order. `onProgress` hears of
+ * the phases: the native run, the node's OPVM run, the proof.
+ */
+export async function proveModelStep(dir: string, inputs: readonly string[] | readonly HostTensor[], node: number, step: number, onProgress?: (phase: string, done: number, total: number) => void): Promise<ModelStepProofFile> {
   const ex = await NativeExecutor.load(dir);
   try {
     const g = ex.graph;
@@ -34,12 +39,19 @@ export async function proveModelStep(dir: string, inputArgs: readonly string[], 
     const n = g.nodes[node - 1]!;
     const cn = ex.manifest.nodes[node - 1]!;
     if (!cn.vm) throw new RunError(`${dir} has no OPVM programs; compile it again with this opml`);
-    ex.run(resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputArgs));
+    const code = readVmCode(dir, cn, node);
+    const tensors = inputs.length && typeof inputs[0] !== 'string'
+      ? (inputs as readonly HostTensor[])
+      : resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs as readonly string[]);
+    onProgress?.('native', 0, 3);
+    ex.run(tensors);
     const value = (id: number) => { const t = ex.tensor(id as TensorId); return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength); };
-    const code = new Uint8Array(fs.readFileSync(path.join(dir, cn.vm.code)));
     const tracer = new Tracer(nodeImage(g, n, cn.vm, code, value));
+    onProgress?.(`node ${node}`, 1, 3);
     const steps = tracer.runToEnd();
+    onProgress?.('proof', 2, 3);
     const { pre, post, proof } = tracer.proveStep(step);
+    onProgress?.('proof', 3, 3);
     return {
       format: PROOF_FORMAT, version: PROOF_VERSION, node, step, preState: toHex(stateHash(pre)), postState: toHex(stateHash(post)), proof: proofToJson(proof),
       op: n.op, nodeName: n.name, nodeSteps: steps, proofBytes: packProof(proof).length, modelCommitment: ex.manifest.model?.commitment ?? null,
@@ -51,7 +63,7 @@ export async function proveModelStep(dir: string, inputArgs: readonly string[], 
 
 export function checkProofFile(json: unknown): { ok: boolean; message: string } {
   const f = json as Partial<StepProofFile>;
-  if (!f || typeof f !== 'object' || f.format !== PROOF_FORMAT) throw new ProofFormatError(`not an ${PROOF_FORMAT} file`);
+  if (!f || typeof f !== 'object' || f.format !== PROOF_FORMAT) throw new ProofFormatError(`not an ${PROOF_FORMAT} file; make one with 'opml prove-step'`);
   if (f.version !== PROOF_VERSION) throw new ProofFormatError(`${PROOF_FORMAT} version ${f.version}; this opml reads version ${PROOF_VERSION}`);
   const pre = fromHex(f.preState, 'preState', 32);
   const want = fromHex(f.postState, 'postState', 32);

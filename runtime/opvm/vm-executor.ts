@@ -13,7 +13,10 @@ import { readBundle } from '../../converter/bundle/read.ts';
 import { dtypeSize } from '../../converter/ir/dtype.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { STATUS_NAMES } from '../../compiler/opvm/isa.ts';
-import { readManifest, RunError } from '../native/executor.ts';
+import type { CompiledNode } from '../../compiler/format.ts';
+import { dataRoot } from '../../compiler/commit/tensor.ts';
+import { toHex } from '../../converter/ir/keccak.ts';
+import { readCompiledFile, readManifest, RunError } from '../native/executor.ts';
 import { Interpreter } from './interpreter.ts';
 import type { TraceFault } from './tracer.ts';
 import { Tracer } from './tracer.ts';
@@ -42,7 +45,17 @@ export function readVmBundle(dir: string): { graph: Graph; manifest: CompiledMan
   const { graph, modelHash } = readBundle(dir);
   if (modelHash !== manifest.modelHash) throw new RunError(`${dir}: compiled for model ${manifest.modelHash}, the bundle's graph is ${modelHash}; compile again`);
   if (manifest.nodes.some((n) => !n.vm)) throw new RunError(`${dir} has no OPVM programs (compiled without them); run 'opml compile' again`);
-  return { graph, manifest, codes: manifest.nodes.map((n) => new Uint8Array(fs.readFileSync(path.join(dir, n.vm!.code)))) };
+  return { graph, manifest, codes: manifest.nodes.map((n, i) => readVmCode(dir, n, i + 1)) };
+}
+
+/** Node k's OPVM program (k from 1), checked against its size and code root in the manifest. */
+export function readVmCode(dir: string, n: CompiledNode, k: number): Uint8Array {
+  if (!n.vm) throw new RunError(`${dir} has no OPVM program for node ${k}; run 'opml compile' again`);
+  const code = readCompiledFile(dir, n.vm.code);
+  if (code.length !== n.vm.insns * 32 || toHex(dataRoot(code)) !== n.vm.codeRoot) {
+    throw new RunError(`${path.join(dir, n.vm.code)}: the OPVM program of node ${k} (${n.op} '${n.name}') does not match its code root in the manifest; the compiled bundle is damaged, run 'opml compile' again`);
+  }
+  return code;
 }
 
 export class VmExecutor {
