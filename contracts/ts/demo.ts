@@ -251,7 +251,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       paid,
     };
     p('');
-    p(`summary    dispute: ${summary.rounds.phase2} phase-2 and ${summary.rounds.phase1} phase-1 rounds, ended at node ${narrator.nodeName(summary.disputedNode)}${summary.disputedStep !== null ? `, step ${summary.disputedStep.toLocaleString('en')}` : ''}; ` +
+    p(`summary    dispute: ${narrator.roundsByGame.size} games of ${summary.rounds.phase2} phase-2 and ${summary.rounds.phase1} phase-1 rounds, ended at node ${narrator.nodeName(summary.disputedNode)}${summary.disputedStep !== null ? `, step ${summary.disputedStep.toLocaleString('en')}` : ''}; ` +
       `${summary.dispute.txs} transactions in ${summary.dispute.wallS} s`);
     const txsOf = (party: string) => ledger.entries.filter((e) => e.party === party).length;
     p(`           ${'party'.padEnd(11)} ${'dispute gas'.padStart(11)} ${'all gas'.padStart(11)} ${'txs'.padStart(4)} ${'computing'.padStart(10)}  withdrew`);

@@ -12,7 +12,15 @@ const gas = (g: bigint) => g.toLocaleString('en');
 const short = (h: string) => `${h.slice(0, 10)}…`;
 
 export class Narrator {
-  rounds = { phase2: 0, phase1: 0 };
+  /** Rounds (choices) per game. */
+  readonly roundsByGame = new Map<bigint, { phase2: number; phase1: number }>();
+
+  /** The rounds of the longest game (several challengers each play their own game of about one length). */
+  get rounds(): { phase2: number; phase1: number } {
+    let best = { phase2: 0, phase1: 0 };
+    for (const r of this.roundsByGame.values()) if (r.phase2 + r.phase1 > best.phase2 + best.phase1) best = r;
+    return { ...best };
+  }
   disputedNode = 0;
   disputedStep: number | null = null;
   private readonly phase1Node = new Map<bigint, number>();
@@ -44,7 +52,9 @@ export class Narrator {
             p(`phase ${e.phase}    ${e.party} bisects ${unit} [${e.lo}, ${e.hi}]${of}: ${e.detail}   gas ${gas(e.gas)}`);
             return;
           case 'choose': {
-            if (e.phase === PHASE_GRAPH) this.rounds.phase2++; else this.rounds.phase1++;
+            const r = this.roundsByGame.get(e.gameId) ?? { phase2: 0, phase1: 0 };
+            if (e.phase === PHASE_GRAPH) r.phase2++; else r.phase1++;
+            this.roundsByGame.set(e.gameId, r);
             const end = e.hi - e.lo === 1n ? (e.phase === PHASE_GRAPH ? ` → node ${this.nodeName(Number(e.hi))}` : ` → step ${e.lo.toLocaleString('en')}`) : '';
             p(`phase ${e.phase}    ${e.party} chooses ${unit} [${e.lo}, ${e.hi}]${end}   gas ${gas(e.gas)}`);
             return;
