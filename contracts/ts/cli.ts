@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { Wallet } from 'ethers';
+import { ethers, Wallet } from 'ethers';
 import { addChainOptions, DEPLOYMENT_FILE } from '../../runtime/game/cli.ts';
 import { ChainError, connect, loadKey, shortError } from '../../runtime/game/chain.ts';
 import { CHEATS, MAX_DISSECTION, MIN_DISSECTION } from '../../runtime/game/options.ts';
@@ -10,7 +10,8 @@ import type { CheatKind } from '../../runtime/game/options.ts';
 import { RunError } from '../../runtime/native/executor.ts';
 import { ethArg, intArg } from '../../runtime/cli-args.ts';
 import type { Anvil } from './anvil.ts';
-import { DEFAULT_DEPLOY } from './defaults.ts';
+import type { DeployProfile } from './defaults.ts';
+import { DEPLOY_PROFILES, profileFor } from './defaults.ts';
 import { bundledFile } from '../../converter/cli-common.ts';
 
 
@@ -18,13 +19,15 @@ export function registerContractCommands(program: Command): void {
   addChainOptions(program
     .command('deploy')
     .summary('deploy the OPVM verifier, the task coordinator and its dispute game')
-    .description(`Compile the contracts (solc-js, offline) and deploy them; the addresses go to ./${DEPLOYMENT_FILE} (or -o FILE), where the other chain commands find them.`)
-    .option('--submitter-bond <eth>', 'bond of a result', ethArg('--submitter-bond'), DEFAULT_DEPLOY.submitterBond)
-    .option('--challenger-bond <eth>', 'bond of a challenge', ethArg('--challenger-bond'), DEFAULT_DEPLOY.challengerBond)
-    .option('--clock <seconds>', 'each party\'s chess clock per game', intArg('--clock', 1), DEFAULT_DEPLOY.clockSeconds)
+    .description(`Compile the contracts (solc-js, offline) and deploy them; the addresses go to ./${DEPLOYMENT_FILE} (or -o FILE), where the other chain commands find them. Parameters come from a profile: public (clocks and minimum challenge window of 3.5 days, for a real chain) or local (a 1 h clock and a 1 s minimum window, for anvil); the default is local on a development chain (chain id 31337) and public anywhere else.`)
+    .addOption(new Option('--profile <name>', 'parameter profile (default: by chain id)').choices(Object.keys(DEPLOY_PROFILES)))
+    .option('--submitter-bond <eth>', 'bond of a result (default: the profile\'s)', ethArg('--submitter-bond'))
+    .option('--challenger-bond <eth>', 'bond of a challenge (default: the profile\'s)', ethArg('--challenger-bond'))
+    .option('--clock <seconds>', 'each party\'s chess clock per game (default: the profile\'s)', intArg('--clock', 1))
+    .option('--min-window <seconds>', 'shortest challenge window a request may ask for (default: the profile\'s)', intArg('--min-window', 1))
     .option('-o, --out <file>', 'deployment file', DEPLOYMENT_FILE)
-    .addHelpText('after', '\nExample:\n  npx anvil &   # a local chain\n  OPML_KEY=0xac09…ff80 opml deploy --rpc http://127.0.0.1:8545'), false)
-    .action(async (o: { rpc: string; keyFile?: string; submitterBond: bigint; challengerBond: bigint; clock: number; out: string }) => {
+    .addHelpText('after', '\nExamples:\n  npx anvil &   # a local chain: the local profile\n  OPML_KEY=0xac09…ff80 opml deploy --rpc http://127.0.0.1:8545\n  opml deploy --rpc https://rpc.example --key-file deployer.key --profile public --submitter-bond 1'), false)
+    .action(async (o: { rpc: string; keyFile?: string; profile?: DeployProfile; submitterBond?: bigint; challengerBond?: bigint; clock?: number; minWindow?: number; out: string }) => {
       const provider = connect(o.rpc);
       try {
         await provider.getBlockNumber();
@@ -33,9 +36,16 @@ export function registerContractCommands(program: Command): void {
       }
       const signer = new Wallet(loadKey(o.keyFile), provider);
       const { deploy, writeDeployment } = await import('./deploy.ts');
+      const profile = o.profile ?? profileFor((await provider.getNetwork()).chainId);
+      const base = DEPLOY_PROFILES[profile];
+      const params = {
+        submitterBond: o.submitterBond ?? base.submitterBond, challengerBond: o.challengerBond ?? base.challengerBond,
+        clockSeconds: o.clock ?? base.clockSeconds, minChallengeWindow: o.minWindow ?? base.minChallengeWindow,
+      };
+      process.stderr.write(`profile ${profile}: bonds ${ethers.formatEther(params.submitterBond)} / ${ethers.formatEther(params.challengerBond)} ETH, clock ${params.clockSeconds} s, minimum challenge window ${params.minChallengeWindow} s\n`);
       let d;
       try {
-        d = await deploy(signer, { submitterBond: o.submitterBond, challengerBond: o.challengerBond, clockSeconds: o.clock });
+        d = await deploy(signer, params);
       } catch (e) {
         throw new ChainError(`deployment failed: ${shortError(e)}`);
       }

@@ -65,7 +65,7 @@ async function served(dirs: readonly string[]): Promise<ServedModel[]> {
   const { NativeExecutor } = await import('../native/executor.ts');
   return Promise.all(dirs.map(async (d) => {
     const model = loadGameModel(d);
-    return { modelId: model.manifest.model!.commitment, model, ex: await NativeExecutor.load(d) };
+    return { model, ex: await NativeExecutor.load(d) };
   }));
 }
 
@@ -76,9 +76,11 @@ const taskArg = (v: string) => {
 
 /** Run an agent until Ctrl-C (after warning about models the coordinator does not know). */
 async function runAgent(agent: Submitter | Challenger, exs: ServedModel[]): Promise<void> {
+  const { registrationsOf } = await import('./requester.ts');
   for (const s of exs) {
-    if (!(await agent.party.coordinator.getFunction('isRegistered')(s.modelId))) {
-      process.stderr.write(`warning: model ${s.modelId} (${s.model.dir}) is not registered with this coordinator, so no task can name it; run 'opml register-model ${s.model.dir}'\n`);
+    const c = s.model.manifest.model!.commitment;
+    if ((await registrationsOf(agent.party, c)).length === 0) {
+      process.stderr.write(`warning: model ${c} (${s.model.dir}) is not registered with this coordinator, so no task can name it yet; run 'opml register-model ${s.model.dir}'\n`);
     }
   }
   let stop = false;
@@ -96,7 +98,7 @@ export function registerGameCommands(program: Command): void {
   addChainOptions(program
     .command('register-model')
     .summary('register a compiled model\'s commitment with the coordinator')
-    .description('Register the model commitment of a compiled bundle (its node records, constant state and IO; docs/commitments.md) so that inferences can be requested for it. Registering twice is a no-op.')
+    .description('Register the model commitment of a compiled bundle (its node records, constant state and IO; docs/commitments.md) so that inferences can be requested for it. The registration\'s id binds the URI the model is published at (docs/game.md §2): the same model at another URI is another registration, and registering the same URI twice is a no-op.')
     .argument('<compiled>', 'compiled bundle directory (from opml compile)')
     .option('--uri <uri>', 'where others find the model (default: the bundle\'s path)')
     .addHelpText('after', '\nExample:\n  OPML_KEY=0x… opml register-model out/fmnist-cnn.opmlc --rpc http://127.0.0.1:8545'))
@@ -116,22 +118,26 @@ export function registerGameCommands(program: Command): void {
     .argument('<inputs...>', 'input files (.pb, .npy, .json), in model order or as NAME=FILE')
     // the default is a bigint (wei), which commander cannot print in the help: describe it
     .addOption(new Option('--reward <eth>', 'reward for the submitter').argParser(ethArg('--reward')).default(ethers.parseEther('0.01'), '0.01 ETH'))
-    .option('--window <seconds>', 'challenge window of a result', intArg('--window', 1), 600)
+    .option('--window <seconds>', 'challenge window of a result (default: the coordinator\'s minimum, days on a public chain)', intArg('--window', 1))
+    .option('--model-id <id>', 'the registration to use when the model is registered at several URIs')
     .option('--deadline <seconds>', 'seconds from now until no result is accepted', intArg('--deadline', 1), 86400)
     .option('--dissection <n>', `dissection degree of a dispute (${MIN_DISSECTION} … ${MAX_DISSECTION})`, intArg('--dissection', MIN_DISSECTION, MAX_DISSECTION), 2)
     .option('--wait', 'wait for the result, finalize it and print it')
     .option('--by-uri', 'put only each input\'s data root and its file:// URI on chain, not its bytes (large inputs; servers must read the files)')
     .addHelpText('after', '\nExample:\n  opml request out/fmnist-cnn.opmlc models/fmnist-cnn/samples/input_0.pb --reward 0.01 --wait'))
-    .action(async (dir: string, files: string[], o: ChainArgs & { reward: bigint; window: number; deadline: number; dissection: number; wait?: boolean; byUri?: boolean }) => {
+    .action(async (dir: string, files: string[], o: ChainArgs & { reward: bigint; window?: number; modelId?: string; deadline: number; dissection: number; wait?: boolean; byUri?: boolean }) => {
       const { loadGameModel } = await import('./world.ts');
-      const { requestInference } = await import('./requester.ts');
+      const { requestInference, resolveModelId } = await import('./requester.ts');
       const m = loadGameModel(dir);
       const g = m.graph;
       const inputs = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), files);
       const p = await party('requester', o);
-      if (!(await p.coordinator.getFunction('isRegistered')(m.manifest.model!.commitment))) throw new ChainError(`model ${m.manifest.model!.commitment} is not registered; run 'opml register-model ${dir}' first`);
+      const modelId = await resolveModelId(p, m, o.modelId);
+      const minWindow = Number(await p.coordinator.getFunction('minChallengeWindow')());
+      const window = o.window ?? minWindow;
+      if (window < minWindow) throw new ChainError(`--window ${window}: this coordinator's minimum challenge window is ${minWindow} s`);
       const uris = o.byUri ? inputFiles(g.inputs.map((i) => g.tensors[i]!.name), files).map((f) => pathToFileURL(path.resolve(f)).href) : undefined;
-      const r = await requestInference(p, m, inputs, { reward: o.reward, challengeWindow: o.window, deadlineIn: o.deadline, dissection: o.dissection, uris });
+      const r = await requestInference(p, m, inputs, { modelId, reward: o.reward, challengeWindow: window, deadlineIn: o.deadline, dissection: o.dissection, uris });
       process.stdout.write(`task ${r.taskId} requested (gas ${r.gas.toLocaleString('en')})\n`);
       if (o.wait) await waitAndFinalize(p, r.taskId, m);
     });
@@ -150,7 +156,7 @@ export function registerGameCommands(program: Command): void {
       const { Submitter } = await import('./agents.ts');
       const narrator = new Narrator(models.length === 1 ? models[0]!.model.graph : null, (l) => process.stdout.write(l + '\n'));
       const agent = new Submitter(await party('submitter', o), models, { cheat: o.cheat ? { kind: o.cheat, node: o.cheatNode } : undefined, onEvent: narrator.handle, fromBlock: o.fromBlock });
-      process.stderr.write(`serving ${models.map((m) => m.modelId).join(', ')} as ${agent.party.address}${o.cheat ? ` (CHEATING: ${o.cheat})` : ''}; Ctrl-C stops\n`);
+      process.stderr.write(`serving ${models.map((m) => m.model.manifest.model!.commitment).join(', ')} as ${agent.party.address}${o.cheat ? ` (CHEATING: ${o.cheat})` : ''}; Ctrl-C stops\n`);
       await runAgent(agent, models);
     });
 
@@ -167,7 +173,7 @@ export function registerGameCommands(program: Command): void {
         const { Challenger } = await import('./agents.ts');
         const narrator = new Narrator(models.length === 1 ? models[0]!.model.graph : null, (l) => process.stdout.write(l + '\n'));
         const agent = new Challenger(await party('challenger', o), models, { onEvent: narrator.handle, fromBlock: o.fromBlock });
-        process.stderr.write(`watching ${models.map((m) => m.modelId).join(', ')} as ${agent.party.address}; Ctrl-C stops\n`);
+        process.stderr.write(`watching ${models.map((m) => m.model.manifest.model!.commitment).join(', ')} as ${agent.party.address}; Ctrl-C stops\n`);
         await runAgent(agent, models);
       });
   }
