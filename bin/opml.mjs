@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Launcher: preloads binaryen (see preload.mjs), registers tsx so that the TypeScript sources run as they
-// are, then starts the CLI.
-import './preload.mjs';
-import { register } from 'tsx/esm/api';
-register();
-await import('./main.ts');
+// Launcher. In the repository it runs the TypeScript sources as they are: it preloads binaryen (see
+// preload.mjs), registers tsx, then starts bin/main.ts. An installed package (npm pack; see
+// docs/library.md) ships no sources but the JavaScript that `npm run build` compiles into dist/, which
+// runs on plain Node.
+import fs from 'node:fs';
+
+if (fs.existsSync(new URL('./main.ts', import.meta.url))) {
+  await import('./preload.mjs');
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./main.ts');
+} else {
+  await import('../dist/bin/main.js');
+}
