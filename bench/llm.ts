@@ -46,7 +46,7 @@ export async function benchLlm(): Promise<BenchResult> {
     const phase = (p: string): Record<string, number | string> => {
       process.stderr.write(`  llm: ${p} …\n`);
       const r = spawnSync(process.execPath, ['--import', path.join(HERE, '..', 'bin', 'preload.mjs'), '--import', 'tsx', path.join(HERE, 'llm-child.ts'), JSON.stringify({ ...job, phase: p })], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      if (r.status !== 0) throw new PhaseError(`${p} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').filter((l) => /error|Error/.test(l)).slice(0, 2).join(' | ').slice(0, 300)}`);
+      if (r.status !== 0) throw new PhaseError(`${p} failed (exit ${r.status ?? r.signal}): ${(r.stderr.trim().split('\n').find((l) => /^\w*Error\b/.test(l)) ?? r.stderr.trim().split('\n').at(-1) ?? '').slice(0, 300)}`);
       return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
     };
     const conv = phase('convert');
