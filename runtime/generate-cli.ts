@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { intArg } from './cli-args.ts';
 import { RunError } from './native/executor.ts';
+import { checkOutputPath, examples } from '../converter/cli-common.ts';
 
 export function parsePromptIds(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim()).filter((s) => s.length);
@@ -20,22 +21,10 @@ export function registerGenerateCommand(program: Command): void {
   program
     .command('generate')
     .summary('decode tokens from a causal language model, one verifiable inference per token')
-    .description([
-      'Generate tokens from an ONNX causal language model, each token one inference',
-      'of a compiled bundle. A model with past_key_values inputs (the optimum',
-      'decoder_with_past layout, or a folder holding decoder_with_past_model.onnx)',
-      'runs with a fixed-size KV cache of CONTEXT - 1 positions: two bundles (the',
-      'prompt, one token) serve every step, and each step\'s present.N outputs are',
-      'fed unchanged as the next step\'s past_key_values.N inputs, so their',
-      'commitments chain. A model without a cache re-runs its last CONTEXT tokens.',
-      'Greedy arg-max (ties to the lowest id) or, with --sample, seeded sampling in',
-      'integer and float32 arithmetic. Prints each step\'s graph states S_0, S_n and',
-      'token; --transcript writes every input and output commitment as JSON.',
-      'Compiled bundles are cached by model hash in --cache-dir (docs/generate.md).',
-      '',
-      'Exit codes: 0 done, 2 bad model or input (e.g. a prompt id outside the',
-      'vocabulary, a KV-cache tensor of the wrong shape), 1 other failure.',
-    ].join('\n'))
+    .description(
+      'Generate tokens from an ONNX causal language model, each token one inference of a compiled bundle. A model with past_key_values inputs (the optimum decoder_with_past layout, or a folder holding decoder_with_past_model.onnx) runs with a fixed-size KV cache of CONTEXT - 1 positions: two bundles (the prompt, one token) serve every step, and each step\'s present.N outputs are fed unchanged as the next step\'s past_key_values.N inputs, so their commitments chain. A model without a cache re-runs its last CONTEXT tokens. Greedy arg-max (ties to the lowest id) or, with --sample, seeded sampling in integer and float32 arithmetic. Prints each step\'s graph states S_0, S_n and token; --transcript writes every input and output commitment as JSON. Compiled bundles are cached by model hash in --cache-dir (docs/generate.md).\n\n' +
+        'Exit codes: 0 done, 2 bad model or input (e.g. a prompt id outside the vocabulary, a KV-cache tensor of the wrong shape), 1 other failure.',
+    )
     .argument('<model>', 'ONNX model file, or a folder with decoder_with_past_model.onnx or model.onnx')
     .requiredOption('--prompt-ids <ids>', 'prompt token ids, comma-separated (e.g. 1,2,3)')
     .option('--max-tokens <n>', 'tokens to generate', intArg('--max-tokens', 1, 100000), 16)
@@ -54,13 +43,19 @@ export function registerGenerateCommand(program: Command): void {
     .option('--threads <n>', 'worker threads for large kernels (results are identical for any n)', intArg('--threads', 1, 64), 1)
     .option('--no-states', 'skip the graph states S_0, S_n (only input and output commitments)')
     .option('--json', 'print the transcript as JSON on stdout instead of one line per step')
-    .addHelpText('after', '\nExample:\n  opml generate models/tiny-transformer/model.onnx --prompt-ids 43,57,54,1 --max-tokens 40\n  opml generate out/llama --prompt-ids 1,2,3 --max-tokens 8 --sample --seed 7 --top-k 40 --transcript t.json')
+    .addHelpText('after', examples(
+      'opml generate models/tiny-transformer/model.onnx --prompt-ids 43,57,54,1 --max-tokens 24   # "The " → text',
+      'opml generate out/llama --prompt-ids 1,2,3 --max-tokens 8 --sample --seed 7 --top-k 40 --transcript t.json',
+    ))
     .action(async (model: string, o: {
       promptIds: string; maxTokens: number; sample?: boolean; seed: number; temperature: number; topK: number; context?: number;
       transcript?: string; saveSteps?: string; cacheDir?: string; threads: number; states: boolean; json?: boolean;
     }) => {
       const { generate } = await import('./generate.ts');
       const promptIds = parsePromptIds(o.promptIds);
+      if (o.transcript) checkOutputPath(o.transcript, '--transcript', 'file');
+      if (o.saveSteps) checkOutputPath(o.saveSteps, '--save-steps', 'dir');
+      if (o.cacheDir) checkOutputPath(o.cacheDir, '--cache-dir', 'dir');
       const log = (s: string) => process.stderr.write(s + '\n');
       const tr = await generate(model, {
         promptIds, maxTokens: o.maxTokens, sample: o.sample, seed: o.seed, temperature: o.temperature, topK: o.topK, context: o.context,
