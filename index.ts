@@ -30,6 +30,7 @@ import type { ModelStepProofFile } from './runtime/opvm/prove-model.ts';
 import type { StepProofFile } from './runtime/opvm/proof.ts';
 import { ProofFormatError } from './runtime/opvm/proof.ts';
 import type { Graph } from './converter/ir/types.ts';
+import { readBundle } from './converter/bundle/read.ts';
 import { loadGameModel } from './runtime/game/world.ts';
 import type { ServedModel } from './runtime/game/agents.ts';
 import type { Deployment } from './contracts/ts/deploy.ts';
@@ -167,8 +168,7 @@ export async function trace(compiled: string, inputs: Inputs, onProgress?: (phas
 export async function proveStep(compiled: string, inputs: Inputs, node: number, step: number, onProgress?: (phase: string, done: number, total: number) => void): Promise<ModelStepProofFile> {
   const files = Array.isArray(inputs) && inputs.every((v) => typeof v === 'string') ? (inputs as string[]) : null;
   if (files) return proveModelStep(compiled, files, node, step, onProgress);
-  const { graph } = VmExecutor.load(compiled);
-  return proveModelStep(compiled, modelInputs(graph, inputs), node, step, onProgress);
+  return proveModelStep(compiled, modelInputs(readBundle(compiled).graph, inputs), node, step, onProgress);
 }
 
 /**

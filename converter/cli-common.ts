@@ -33,8 +33,9 @@ export function checkOutputPath(target: string, option: string, kind: 'dir' | 'f
     const s = statOrNull(dir);
     if (s) {
       if (!s.isDirectory()) throw new OutputPathError(`${option} ${target}: ${dir} is a file, not a directory; choose another output path`);
+      // a real write, not access(2): root passes every permission check, yet not a read-only file system
       try {
-        fs.accessSync(dir, fs.constants.W_OK);
+        fs.rmdirSync(fs.mkdtempSync(path.join(dir, '.opml-write-check-')));
       } catch (e) {
         throw new OutputPathError(`${option} ${target}: cannot write into ${dir} (${(e as NodeJS.ErrnoException).code}); choose a writable directory`);
       }

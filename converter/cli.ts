@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { convertModel, defaultBundlePath } from './convert.ts';
 import { ConvertError } from './errors.ts';
 import { readBundle, BundleError } from './bundle/read.ts';
 import { formatSummary, summarise } from './inspect.ts';
@@ -49,7 +48,9 @@ export function registerConverterCommands(program: Command): void {
       'opml convert bert.onnx --input-shape input_ids=1x128 --input-shape attention_mask=1x128 -o bert.opml',
       'opml convert web_model/model.json -o web.opml               # a TensorFlow.js model',
     ))
-    .action((model: string, o: { out?: string; inputShape?: Map<string, number[]>; freezeInput?: Map<string, string>; quiet?: boolean; progress?: boolean }) => {
+    .action(async (model: string, o: { out?: string; inputShape?: Map<string, number[]>; freezeInput?: Map<string, string>; quiet?: boolean; progress?: boolean }) => {
+      // the front-ends (protobuf, TensorFlow.js, every op) load only when converting: every other command starts faster
+      const { convertModel, defaultBundlePath } = await import('./convert.ts');
       const out = o.out ?? defaultBundlePath(model);
       checkBundleOutput(out, o.out ? '-o' : 'output');
       const frozenInputs = new Map([...(o.freezeInput ?? [])].map(([k, f]) => [k, readTensorFile(f)]));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Graph } from './ir/types.ts';
 import type { HostTensor } from './ir/host-tensor.ts';
 import type { WarningSink } from './errors.ts';
-import { ConvertError } from './errors.ts';
+import { ConvertError, fileProblem } from './errors.ts';
 import { importOnnx, readOnnxModel } from './onnx/import.ts';
 import { importTfjs } from './tfjs/import.ts';
 import type { BundleSource } from './bundle/format.ts';
@@ -33,7 +33,7 @@ export function detectFormat(file: string): ModelFormat {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new ConvertError(`${file}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'malformed');
+    throw new ConvertError(`${file}: cannot open ${fileProblem(e)}`, 'malformed');
   }
   try {
     if (fs.fstatSync(fd).isDirectory()) throw new ConvertError(`${file} is a directory; give the model file (model.onnx or model.json)`, 'malformed');

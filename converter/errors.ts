@@ -29,3 +29,16 @@ export class ConvertError extends Error {
 export interface WarningSink {
   warn(message: string): void;
 }
+
+/** "(CODE); what to do" for a file that could not be opened or read, to follow "FILE: cannot read ". */
+export function fileProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const hint: Record<string, string> = {
+    ENOENT: 'no such file; check the path',
+    EACCES: 'permission denied; check the file\'s permissions',
+    EPERM: 'not permitted; check the file\'s permissions',
+    EISDIR: 'it is a directory; give the file',
+    ENOTDIR: 'a part of the path is a file; check the path',
+  };
+  return code ? `(${code})${hint[code] ? `; ${hint[code]}` : ''}` : `(${(e as Error).message})`;
+}

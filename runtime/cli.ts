@@ -72,14 +72,15 @@ export function registerRuntimeCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected an integer from 1 to 64');
       return n;
     }, Math.min(4, os.availableParallelism()))
+    .option('--progress', 'with --engine vm: each node\'s steps on stderr as it finishes, also when stderr is not a terminal')
     .addHelpText('after', examples(
       'opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb               # prints the top-5 logits',
       'opml run out/mlp.opmlc image=models/fmnist-mlp/samples/input_0.pb --out /tmp/result',
       'opml run out/mlp.opmlc models/fmnist-mlp/samples/input_0.pb --engine vm   # the OPVM: same bytes, step counts',
     ))
-    .action(async (dir: string, inputs: string[], o: { out?: string; threads: number; engine: 'native' | 'vm' }) => {
+    .action(async (dir: string, inputs: string[], o: { out?: string; threads: number; engine: 'native' | 'vm'; progress?: boolean }) => {
       if (o.out) checkOutputPath(o.out, '--out', 'dir');
-      if (o.engine === 'vm') return runVm(dir, inputs, o.out);
+      if (o.engine === 'vm') return runVm(dir, inputs, o.out, o.progress === true);
       const ex = await NativeExecutor.load(dir, { threads: o.threads });
       const g = ex.graph;
       const ins = resolveInputs(g.inputs.map((i) => g.tensors[i]!.name), g.inputs.map((i) => g.tensors[i]!), inputs);
@@ -97,7 +98,8 @@ export function registerRuntimeCommands(program: Command): void {
     });
 }
 
-async function runVm(dir: string, inputs: string[], out: string | undefined): Promise<void> {
+/** The OPVM run: on a terminal a line per node redrawn in place, with --progress a line per node, else quiet. */
+async function runVm(dir: string, inputs: string[], out: string | undefined, progress: boolean): Promise<void> {
   const { VmExecutor } = await import('./opvm/vm-executor.ts');
   const ex = VmExecutor.load(dir);
   const g = ex.graph;
@@ -109,7 +111,7 @@ async function runVm(dir: string, inputs: string[], out: string | undefined): Pr
       const n = g.nodes[s.index - 1]!;
       const line = `node ${s.index}/${total} ${n.op} '${n.name}': ${s.steps.toLocaleString('en')} steps, ${s.ms.toFixed(0)} ms`;
       if (tty) process.stderr.write(`\r\x1b[K${line}`);
-      else process.stderr.write(line + '\n');
+      else if (progress) process.stderr.write(line + '\n');
     },
   });
   if (tty) process.stderr.write('\r\x1b[K');

@@ -95,7 +95,7 @@ before(() => {
 });
 
 test('convert: missing, a directory, garbage, truncated ONNX, broken TensorFlow.js', () => {
-  rejects(['convert', 'nope.onnx'], ['nope.onnx'], /ENOENT|no such file/);
+  rejects(['convert', 'nope.onnx'], ['nope.onnx'], /ENOENT\); no such file; check the path/);
   rejects(['convert', '.'], ['.'], /give the model file/);
   rejects(['convert', 'garbage.onnx'], ['garbage.onnx'], /not an ONNX model/);
   rejects(['convert', 'truncated.onnx', '-o', 'out.opml'], ['truncated.onnx'], /truncated/);
@@ -106,13 +106,15 @@ test('convert: missing, a directory, garbage, truncated ONNX, broken TensorFlow.
   fs.writeFileSync(path.join(dir, 'tf', 'weights.bin'), fs.readFileSync(path.join(TFJS, 'weights.bin')).subarray(0, 1000));
   rejects(['convert', 'tf/model.json', '-o', 'out.opml'], ['tf/model.json', 'weights.bin'], /truncated/);
   fs.rmSync(path.join(dir, 'tf'), { recursive: true });
-  rejects(['convert', path.join(MLP, 'model.onnx'), '--freeze-input', 'image=nope.npy', '-o', 'out.opml'], ['nope.npy'], /ENOENT/);
+  rejects(['convert', path.join(MLP, 'model.onnx'), '--freeze-input', 'image=nope.npy', '-o', 'out.opml'], ['nope.npy'], /ENOENT\); no such file; check the path/);
 });
 
 test('convert: an output path that cannot be written', () => {
   rejects(['convert', path.join(MLP, 'model.onnx'), '-o', 'notes.txt/x.opml'], ['notes.txt'], /is a file, not a directory; choose another output path/);
   rejects(['convert', path.join(MLP, 'model.onnx'), '-o', 'notes.txt'], ['notes.txt'], /choose another output directory/);
   rejects(['convert', path.join(MLP, 'model.onnx'), '-o', compiled], [compiled], /is a compiled bundle; write the graph bundle elsewhere/);
+  // a directory nobody can create files in, also as root (permission bits do not stop root)
+  if (process.platform === 'linux') rejects(['convert', path.join(MLP, 'model.onnx'), '-o', '/proc/opml-test.opml'], ['/proc'], /cannot write into \/proc .*choose a writable directory/);
   if (!isRoot) {
     fs.mkdirSync(path.join(dir, 'locked'), { mode: 0o555 });
     rejects(['convert', path.join(MLP, 'model.onnx'), '-o', 'locked/x.opml'], ['locked'], /cannot write into .*choose a writable directory/);
@@ -154,19 +156,20 @@ test('run: missing or damaged compiled bundle', () => {
 });
 
 test('run: missing, garbage, truncated, wrong-shaped and wrong-dtype inputs', () => {
-  rejects(['run', compiled, 'nope.pb'], ['nope.pb'], /ENOENT/);
+  rejects(['run', compiled, 'nope.pb'], ['nope.pb'], /ENOENT\); no such file; check the path/);
   rejects(['run', compiled, 'garbage.pb'], ['garbage.pb'], /inputs may be \.pb, \.npy or \.json/);
   rejects(['run', compiled, 'truncated.pb'], ['truncated.pb'], /inputs may be \.pb, \.npy or \.json/);
   rejects(['run', compiled, 'wrong-shape.json'], ['wrong-shape.json', "'image'", 'float32[1x1x28x28]', 'float32[1x3]'], /give a file with that dtype and shape/);
   rejects(['run', compiled, 'int32.npy'], ['int32.npy', "'image'", 'int32[1x1x28x28]'], /give a file with that dtype and shape/);
   rejects(['run', compiled, 'int32.npy', '--engine', 'vm'], ['int32.npy', "'image'"], /give a file with that dtype and shape/);
-  rejects(['run', compiled, 'image=nope.npy'], ['nope.npy'], /ENOENT/);
+  rejects(['run', compiled, 'image=nope.npy'], ['nope.npy'], /ENOENT\); no such file; check the path/);
 });
 
 test('run: an output directory that cannot be written leaves nothing behind', () => {
   rejects(['run', compiled, SAMPLE, '--out', 'notes.txt/out'], ['notes.txt'], /choose another output path/);
   rejects(['run', compiled, SAMPLE, '--out', 'notes.txt'], ['notes.txt'], /choose another output directory/);
   rejects(['run', compiled, SAMPLE, '--out', 'notes.txt/out', '--engine', 'vm'], ['notes.txt'], /choose another output path/);
+  if (process.platform === 'linux') rejects(['run', compiled, SAMPLE, '--out', '/proc/opml-test'], ['/proc'], /choose a writable directory/);
   if (!isRoot) {
     fs.mkdirSync(path.join(dir, 'locked'), { mode: 0o555 });
     rejects(['run', compiled, SAMPLE, '--out', 'locked/out'], ['locked'], /choose a writable directory/);

@@ -9,7 +9,7 @@ import type { HostTensor } from '../ir/host-tensor.ts';
 import { hostFromBytes, hostTensor } from '../ir/host-tensor.ts';
 import { onnx } from '../onnx/proto.ts';
 import { decodeTensor, encodeTensorProto } from '../onnx/tensor.ts';
-import { ConvertError } from '../errors.ts';
+import { ConvertError, fileProblem } from '../errors.ts';
 import { numel } from '../ir/types.ts';
 
 export class TensorFileError extends Error {
@@ -21,7 +21,7 @@ export function readTensorFile(file: string, want?: { dtype: DType; shape: reado
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new TensorFileError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TensorFileError(`${file}: cannot read ${fileProblem(e)}`);
   }
   const ext = path.extname(file).toLowerCase();
   if (ext === '.npy' || buf.subarray(0, 6).toString('latin1') === '\x93NUMPY') return readNpy(file, buf);

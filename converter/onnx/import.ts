@@ -13,7 +13,7 @@ import { GraphBuilder } from '../ir/builder.ts';
 import { IrError } from '../ir/op-registry.ts';
 import type { HostTensor } from '../ir/host-tensor.ts';
 import type { WarningSink } from '../errors.ts';
-import { ConvertError } from '../errors.ts';
+import { ConvertError, fileProblem } from '../errors.ts';
 import { decodeTensor, irDTypeOf, onnxTypeName } from './tensor.ts';
 import { OnnxNodeContext } from './context.ts';
 import { onnxHandler, onnxRefusal } from './registry.ts';
@@ -45,7 +45,7 @@ export function readOnnxModel(file: string): OnnxTypes.ModelProto {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new ConvertError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'malformed');
+    throw new ConvertError(`${file}: cannot read ${fileProblem(e)}`, 'malformed');
   }
   let m: OnnxTypes.ModelProto;
   try {

@@ -10,7 +10,7 @@ import type { DType } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import type { HostTensor } from '../ir/host-tensor.ts';
 import { hostTensor } from '../ir/host-tensor.ts';
-import { ConvertError } from '../errors.ts';
+import { ConvertError, fileProblem } from '../errors.ts';
 
 export interface ModelJson {
   format?: string;
@@ -34,7 +34,7 @@ export function readModelJson(file: string): ModelJson {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConvertError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'malformed');
+    throw new ConvertError(`${file}: cannot read ${fileProblem(e)}`, 'malformed');
   }
   let j: unknown;
   try {
