@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const BIN = fileURLToPath(new URL('../opml.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -41,4 +43,21 @@ test('every command has an example and a description that commander wrapped once
     }
   }
   assert.deepEqual(problems, []);
+});
+
+test('descriptions in the sources are single strings: paragraphs split by a blank line, never a hand-wrapped line', () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const files = ['bin', 'converter', 'compiler', 'runtime', 'contracts/ts'].flatMap((d) => fs.readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' }).map((f) => path.join(d, f)))
+    .filter((f) => f.endsWith('.ts') && !f.includes(`${path.sep}test${path.sep}`) && !f.startsWith(`bin${path.sep}test`));
+  const wrapped: string[] = [];
+  for (const f of files) {
+    const src = fs.readFileSync(path.join(root, f), 'utf8');
+    if (!src.includes('.description(')) continue;
+    // the argument of each .description( … ), up to the next chained call
+    for (const m of src.matchAll(/\.description\(([\s\S]*?)\)\s*\n\s*\./g)) {
+      // a \n escape in the source that is not part of a paragraph break \n\n
+      if (/(?<!\\n)\\n(?!\\n)/.test(m[1]!)) wrapped.push(`${f}: ${m[1]!.trim().slice(0, 70)}…`);
+    }
+  }
+  assert.deepEqual(wrapped, []);
 });
