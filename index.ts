@@ -210,7 +210,7 @@ export type { Anvil } from './contracts/ts/anvil.ts';
 export type { DemoOptions, DemoSummary } from './contracts/ts/demo.ts';
 export type { CheatKind } from './runtime/game/options.ts';
 export { Submitter, Challenger } from './runtime/game/agents.ts';
-export { registerModel, requestInference, finalize, withdraw, taskReport, submissionOutputs } from './runtime/game/requester.ts';
+export { registerModel, requestInference, resolveModelId, registrationsOf, finalize, withdraw, taskReport, submissionOutputs } from './runtime/game/requester.ts';
 export { loadGameModel } from './runtime/game/world.ts';
 export { Party, connect, loadKey, GasLedger } from './runtime/game/chain.ts';
 export { CHEATS, DEFAULT_RPC, DEPLOYMENT_FILE, MIN_DISSECTION, MAX_DISSECTION } from './runtime/game/options.ts';
