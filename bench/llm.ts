@@ -7,7 +7,8 @@
  * commitments and graph states). Each phase runs in its own process and reports its time and peak RSS.
  *
  * Size: `--size small` (default, CI: d 256, 4 layers, 8 heads / 4 KV heads, FFN 688, vocab 2048),
- * `--size tiny`, or `--size 1.1b` (TinyLlama's shape: d 2048, 22 layers, FFN 5632, 32 heads / 4 KV heads,
+ * `--size tiny`, `--size medium` (d 768, 12 layers, 12 heads / 4 KV heads, FFN 2048, vocab 32000: 125 M
+ * parameters), or `--size 1.1b` (TinyLlama's shape: d 2048, 22 layers, FFN 5632, 32 heads / 4 KV heads,
  * vocab 32000; 4.4 GB of weights — not run by default); or OPML_BENCH_LLM_SIZE. Benchmark figures, not a
  * timed test.
  */
