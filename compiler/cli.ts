@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CompileError } from './errors.ts';
 import { MANIFEST_FILE } from './format.ts';
 import { progressReporter } from '../converter/progress.ts';
-import { checkOutputPath, examples, OutputPathError } from '../converter/cli-common.ts';
+import { checkOutputPath, examples, OutputPathError, removeStaleTemps } from '../converter/cli-common.ts';
 import { readBundle } from '../converter/bundle/read.ts';
 
 export function registerCompilerCommands(program: Command): void {
@@ -28,6 +28,7 @@ export function registerCompilerCommands(program: Command): void {
       const out = o.out ?? bundle.replace(/\.opmlc?\/?$/, '') + '.opmlc';
       if (path.resolve(out) === path.resolve(bundle)) throw new OutputPathError(`${bundle}: the output would replace the input; give another one with -o`);
       checkOutputPath(out, o.out ? '-o' : 'output', 'dir');
+      removeStaleTemps(out);
       if (fs.existsSync(out) && !fs.existsSync(path.join(out, MANIFEST_FILE))) {
         throw new OutputPathError(`${o.out ? '-o ' : ''}${out} exists and is not a compiled bundle; choose another output path or remove it`);
       }

@@ -47,6 +47,42 @@ export function checkOutputPath(target: string, option: string, kind: 'dir' | 'f
   }
 }
 
+/**
+ * Remove what an interrupted run left beside `target`: the temporary directories and files (TARGET.tmp-PID-…,
+ * TARGET.tmp-old-PID-…, TARGET.tmp-PID) of processes that no longer exist. Outputs are renamed into place
+ * only when complete, so a Ctrl-C never leaves a half-written output, but it can leave these behind.
+ */
+export function removeStaleTemps(target: string): string[] {
+  const abs = path.resolve(target);
+  const dir = path.dirname(abs);
+  const base = path.basename(abs);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (!n.startsWith(`${base}.tmp-`)) continue;
+    const m = /^\.tmp-(?:old-)?(\d+)(?:-[0-9a-z]+)?$/.exec(n.slice(base.length));
+    if (!m || isAlive(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    removed.push(path.join(dir, n));
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function statOrNull(p: string): fs.Stats | null {
   try {
     return fs.statSync(p);

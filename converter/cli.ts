@@ -8,7 +8,7 @@ import { readBundle, BundleError } from './bundle/read.ts';
 import { formatSummary, summarise } from './inspect.ts';
 import { progressReporter } from './progress.ts';
 import { readTensorFile, TensorFileError } from './io/tensor-files.ts';
-import { checkOutputPath, examples, OutputPathError } from './cli-common.ts';
+import { checkOutputPath, examples, OutputPathError, removeStaleTemps } from './cli-common.ts';
 import { GRAPH_FILE } from './bundle/format.ts';
 
 /** Parse repeated `--input-shape name=1x3x224x224` options. */
@@ -90,6 +90,7 @@ export function registerConverterCommands(program: Command): void {
 /** The bundle directory must be creatable, and if it exists, be a bundle (it is replaced). */
 function checkBundleOutput(out: string, option: string): void {
   checkOutputPath(out, option, 'dir');
+  removeStaleTemps(out);
   if (fs.existsSync(out) && !fs.existsSync(path.join(out, GRAPH_FILE))) {
     throw new OutputPathError(`${option} ${out} exists and is not an OPML bundle; choose another output path or remove it`);
   }

@@ -6,7 +6,7 @@ import { RunError } from './native/executor.ts';
 import { intArg } from './cli-args.ts';
 import { ProofFormatError } from './opvm/proof.ts';
 import type { StepProofFile } from './opvm/proof.ts';
-import { checkOutputPath, examples } from '../converter/cli-common.ts';
+import { checkOutputPath, examples, removeStaleTemps } from '../converter/cli-common.ts';
 import { progressReporter } from '../converter/progress.ts';
 
 export interface ChainCheckOptions {
@@ -37,7 +37,10 @@ export function registerOpvmCommands(program: Command, deps: { chainCheck?: Chai
       'opml verify-step proof.json',
     ))
     .action(async (dir: string, o: { input: string[]; node: number; step: number; out?: string; progress?: boolean }) => {
-      if (o.out) checkOutputPath(o.out, '-o', 'file');
+      if (o.out) {
+        checkOutputPath(o.out, '-o', 'file');
+        removeStaleTemps(o.out);
+      }
       const { proveModelStep } = await import('./opvm/prove-model.ts');
       const t0 = performance.now();
       const progress = progressReporter(true, process.stderr, { force: o.progress });

@@ -204,3 +204,20 @@ test('verify-step: missing, not JSON, truncated, not a proof, a malformed field'
   fs.writeFileSync(path.join(dir, 'short-hash.json'), JSON.stringify(proof));
   rejects(['verify-step', 'short-hash.json'], ['short-hash.json', 'preState'], /.+/);
 });
+
+test('what an interrupted run left (its temporary directory) is removed by the next run into the same place', () => {
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  const stale = path.join(dir, `again.opml.tmp-${dead}-abc123`);
+  const live = path.join(dir, `again.opml.tmp-${process.pid}-def456`);
+  for (const d of [stale, live]) {
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, 'weights.bin'), 'half');
+  }
+  const r = opml('convert', path.join(MLP, 'model.onnx'), '-o', 'again.opml', '-q');
+  assert.equal(r.code, 0, r.err);
+  assert.ok(!fs.existsSync(stale), 'the dead process\'s temporary directory is gone');
+  assert.ok(fs.existsSync(live), 'a running process\'s is left alone');
+  assert.ok(fs.existsSync(path.join(dir, 'again.opml', 'graph.json')));
+  fs.rmSync(live, { recursive: true });
+  fs.rmSync(path.join(dir, 'again.opml'), { recursive: true });
+});
