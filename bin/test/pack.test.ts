@@ -1,5 +1,6 @@
 /**
- * The package as another project gets it: `npm pack` (which builds dist/ through prepack), install the
+ * The package as another project gets it: `npm pack` of a copy of the working tree (prepack builds its
+ * dist/; the repository's own is left alone), install the
  * tarball into an empty directory without the network, then run `npx opml demo` there and use the
  * library from a TypeScript file that the consumer's own tsc type-checks against the shipped .d.ts.
  *
@@ -41,7 +42,12 @@ function consumerLock(tgz: string): object {
 test('npm pack → install offline into an empty directory → npx opml demo, and the library from TypeScript', { timeout: 600_000 }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opml-pack-'));
   try {
-    const packed = execFileSync(NPM, ['pack', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // pack a copy of the working tree, so that its build (prepack writes dist/) never meets another run's
+    const src = path.join(tmp, 'opml');
+    const skip = new Set(['node_modules', '.git', 'dist', 'out', 'test-vectors']);
+    fs.cpSync(ROOT, src, { recursive: true, filter: (f) => !skip.has(path.relative(ROOT, f).split(path.sep)[0]!) });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(src, 'node_modules'), 'dir');
+    const packed = execFileSync(NPM, ['pack', '--json', '--pack-destination', tmp], { cwd: src, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const info = (JSON.parse(packed) as { filename: string; files: { path: string }[] }[])[0]!;
     const files = info.files.map((f) => f.path);
     assert.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts') && files.includes('dist/bin/main.js'), 'the compiled library and CLI');
