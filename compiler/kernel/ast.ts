@@ -66,9 +66,12 @@ export interface Kernel {
   readonly body: readonly Stmt[];
 }
 
-/** The scalar type a dtype's elements are computed in. */
+/**
+ * The scalar type a dtype's elements load as. Boundary dtypes (docs/ir.md §Dtypes) load as bits:
+ * float64 and uint64 as i64, float16, bfloat16 and uint16 as i32 zero-extended, uint32 as i32.
+ */
 export function computeType(d: DType): ScalarType {
-  return d === 'float32' ? 'f32' : d === 'int64' ? 'i64' : 'i32';
+  return d === 'float32' ? 'f32' : d === 'int64' || d === 'float64' || d === 'uint64' ? 'i64' : 'i32';
 }
 
 export const CMP_OPS: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'lt_u', 'le_u', 'gt_u', 'ge_u']);

@@ -93,6 +93,7 @@ export const trunc = (a: Expr) => unary('trunc', a, ['f32']);
 /** Round half to even. */
 export const nearest = (a: Expr) => unary('nearest', a, ['f32']);
 export const eqz = (a: Expr) => unary('eqz', a, ['i32', 'i64']);
+export const clz = (a: Expr) => unary('clz', a, ['i32', 'i64']);
 
 export function select(cond: Expr, a: Expr, b: Expr): Expr {
   need(cond.type === 'i32', 'select condition must be i32');

@@ -11,7 +11,11 @@
  */
 import binaryen from 'binaryen';
 import type { Buffer, Expr, IndexVar, Kernel, LocalVar, ScalarType, Stmt } from './ast.ts';
-import { CMP_OPS } from './ast.ts';
+import { CMP_OPS, computeType } from './ast.ts';
+import { BOUNDARY_DTYPES } from '../../converter/ir/dtype.ts';
+
+/** Boundary dtypes are never vectorised (their casts are bit manipulation over i64 or narrow lanes). */
+const BOUNDARY: ReadonlySet<string> = new Set(BOUNDARY_DTYPES);
 import { KernelError } from './build.ts';
 
 export interface Layout {
@@ -26,9 +30,9 @@ const WTYPE: Record<ScalarType, binaryen.Type> = { i32: binaryen.i32, i64: binar
 
 function elemSize(b: Buffer): number {
   switch (b.dtype) {
-    case 'float32': case 'int32': return 4;
-    case 'int64': return 8;
-    case 'int16': return 2;
+    case 'float32': case 'int32': case 'uint32': return 4;
+    case 'int64': case 'float64': case 'uint64': return 8;
+    case 'int16': case 'uint16': case 'float16': case 'bfloat16': return 2;
     default: return 1;
   }
 }
@@ -189,8 +193,9 @@ export class FunctionEmitter {
     switch (b.dtype) {
       case 'float32': return m.f32.store(offset, 4, ptr, this.canonical(value));
       case 'int32': return m.i32.store(offset, 4, ptr, value);
-      case 'int64': return m.i64.store(offset, 8, ptr, value);
-      case 'int16': return m.i32.store16(offset, 2, ptr, value);
+      case 'int64': case 'float64': case 'uint64': return m.i64.store(offset, 8, ptr, value);
+      case 'uint32': return m.i32.store(offset, 4, ptr, value);
+      case 'int16': case 'uint16': case 'float16': case 'bfloat16': return m.i32.store16(offset, 2, ptr, value);
       case 'bool': return m.i32.store8(offset, 1, ptr, m.i32.ne(value, m.i32.const(0)));
       default: return m.i32.store8(offset, 1, ptr, value);
     }
@@ -212,8 +217,10 @@ export class FunctionEmitter {
     switch (b.dtype) {
       case 'float32': return m.f32.load(offset, 4, ptr);
       case 'int32': return m.i32.load(offset, 4, ptr);
-      case 'int64': return m.i64.load(offset, 8, ptr);
+      case 'int64': case 'float64': case 'uint64': return m.i64.load(offset, 8, ptr);
+      case 'uint32': return m.i32.load(offset, 4, ptr);
       case 'int16': return m.i32.load16_s(offset, 2, ptr);
+      case 'uint16': case 'float16': case 'bfloat16': return m.i32.load16_u(offset, 2, ptr);
       case 'int8': return m.i32.load8_s(offset, 1, ptr);
       default: return m.i32.load8_u(offset, 1, ptr);
     }
@@ -369,6 +376,7 @@ export class FunctionEmitter {
   }
 
   private vstore(b: Buffer, index0: Ref, t: ScalarType, v: VecValue): Ref {
+    if (BOUNDARY.has(b.dtype)) throw new NotVectorizable();
     const m = this.m;
     const { ptr, offset } = this.addr(b, index0);
     let ref = this.unmask(v);
@@ -397,8 +405,8 @@ export class FunctionEmitter {
   private vload(b: Buffer, index: Expr, c: VecCtx): VecValue {
     const m = this.m;
     const coef = coefficient(index, c.v, c.varying);
-    const t: ScalarType = b.dtype === 'float32' ? 'f32' : b.dtype === 'int64' ? 'i64' : 'i32';
-    if (t === 'i64') throw new NotVectorizable();
+    const t: ScalarType = computeType(b.dtype);
+    if (t === 'i64' || BOUNDARY.has(b.dtype)) throw new NotVectorizable();
     if (coef === 1) {
       const { ptr, offset } = this.addr(b, this.expr(index));
       switch (b.dtype) {

@@ -13,6 +13,7 @@ import * as M from '../kernel/math.ts';
 import { MathCtx } from '../kernel/math.ts';
 import { broadcastIndex } from './elementwise.ts';
 import { defineKernel } from './registry.ts';
+import { boundaryCast, isBoundaryCast } from './boundary-cast.ts';
 import type { KernelRequest } from './registry.ts';
 
 type MapFn = (m: MathCtx, vals: Expr[], inTypes: DType[], outType: DType) => Expr;
@@ -136,6 +137,10 @@ defineKernel('Mod', (r) => {
   return mapMath(r, (m, [a, b], [d]) => {
     const t = computeType(d);
     const z = k.constOf(t, 0);
+    if (fm === 2) { // unsigned remainder, x mod 0 = 0 (never traps)
+      const bb = m.let(b!, 'b');
+      return k.select(k.eqz(bb), z, k.binary('rem_u', a!, k.select(k.eqz(bb), k.constOf(t, 1), bb)));
+    }
     const rem = m.let(k.irem(a!, b!), 'rem');
     if (fm) return rem;
     const fix = k.and(k.ne(rem, z), k.ne(k.lt(rem, z), k.lt(b!, z)));
@@ -145,9 +150,11 @@ defineKernel('Mod', (r) => {
 
 // ---------------------------------------------------------------- bits
 
-defineKernel('BitShift', (r) => mapMath(r, (_m, [a, s]) => {
+defineKernel('BitShift', (r) => mapMath(r, (_m, [a, s], [d]) => {
+  const t = computeType(d!);
   const sh = r.attrs.direction ? k.shrU(a!, s!) : k.shl(a!, s!);
-  return k.select(k.ge(s!, k.i32(8)), k.i32(0), sh);
+  const width = d === 'int64' ? 64 : d === 'int32' ? 32 : 8;
+  return k.select(k.binary('ge_u', s!, k.constOf(t, width)), k.constOf(t, 0), sh);
 }));
 defineKernel('BitwiseAnd', (r) => mapMath(r, (_m, [a, b]) => k.and(a!, b!)));
 defineKernel('BitwiseOr', (r) => mapMath(r, (_m, [a, b]) => k.or(a!, b!)));
@@ -177,4 +184,4 @@ export function castExpr(x: Expr, from: DType, to: DType): Expr {
   return src === 'i64' ? k.convert('i32.wrap_i64', x) : x;
 }
 
-defineKernel('Cast', (r) => mapMath(r, (_m, [x], [d], to) => castExpr(x!, d!, to)));
+defineKernel('Cast', (r) => mapMath(r, (m, [x], [d], to) => (isBoundaryCast(d!, to) ? boundaryCast(m, x!, d!, to) : castExpr(x!, d!, to))));

@@ -27,6 +27,7 @@ function valuesArb(d: DType, n: number) {
     case 'int16': return fc.array(fc.integer({ min: -32768, max: 32767 }), { minLength: n, maxLength: n });
     case 'int32': return fc.array(fc.oneof(fc.constantFrom(-2147483648, -1, 0, 1, 2147483647), fc.integer()), { minLength: n, maxLength: n });
     case 'int64': return fc.array(fc.oneof(fc.constantFrom(-(2n ** 63n), -1n, 0n, 1n, 2n ** 63n - 1n), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })), { minLength: n, maxLength: n });
+    default: throw new Error(`no values for ${d}`);
   }
 }
 

@@ -1,9 +1,31 @@
 import type { DType } from './types.ts';
 import { DTYPES } from './types.ts';
 
-export type TypedArray = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
+export type TypedArray = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float64Array | Uint16Array | Uint32Array | BigUint64Array;
 
-const SIZES: Record<DType, number> = { float32: 4, int8: 1, uint8: 1, int16: 2, int32: 4, int64: 8, bool: 1 };
+const SIZES: Record<DType, number> = { float32: 4, int8: 1, uint8: 1, int16: 2, int32: 4, int64: 8, bool: 1, float64: 8, float16: 2, bfloat16: 2, uint16: 2, uint32: 4, uint64: 8 };
+
+/** Boundary dtypes: graph inputs/outputs and Cast operands only (docs/ir.md §Dtypes). */
+export const BOUNDARY_DTYPES: readonly DType[] = ['float64', 'float16', 'bfloat16', 'uint16', 'uint32', 'uint64'];
+
+export function isBoundary(d: DType): boolean {
+  return BOUNDARY_DTYPES.includes(d);
+}
+
+/** The compute dtype a boundary dtype's values are computed in (exact, except float64 → float32 rounds). */
+export function computeDType(d: DType): DType {
+  switch (d) {
+    case 'float64': case 'float16': case 'bfloat16': return 'float32';
+    case 'uint16': return 'int32';
+    case 'uint32': case 'uint64': return 'int64';
+    default: return d;
+  }
+}
+
+/** A host-side float of a floating boundary dtype (float16/bfloat16 stored as their bits in a Uint16Array). */
+export function isFloatStorage(d: DType): boolean {
+  return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
+}
 
 /** Bytes per element. */
 export function dtypeSize(d: DType): number {
@@ -24,7 +46,7 @@ export function isFloat(d: DType): boolean {
 }
 
 export function isInteger(d: DType): boolean {
-  return d === 'int8' || d === 'uint8' || d === 'int16' || d === 'int32' || d === 'int64';
+  return d === 'int8' || d === 'uint8' || d === 'int16' || d === 'int32' || d === 'int64' || d === 'uint16' || d === 'uint32' || d === 'uint64';
 }
 
 /** Allocate a zeroed typed array of n elements of dtype d (bool is Uint8Array of 0/1). */
@@ -36,6 +58,10 @@ export function allocTyped(d: DType, n: number): TypedArray {
     case 'int16': return new Int16Array(n);
     case 'int32': return new Int32Array(n);
     case 'int64': return new BigInt64Array(n);
+    case 'float64': return new Float64Array(n);
+    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(n);
+    case 'uint32': return new Uint32Array(n);
+    case 'uint64': return new BigUint64Array(n);
   }
 }
 
@@ -52,6 +78,10 @@ export function typedFromBytes(d: DType, bytes: Uint8Array): TypedArray {
     case 'int16': return new Int16Array(b.buffer, b.byteOffset, n);
     case 'int32': return new Int32Array(b.buffer, b.byteOffset, n);
     case 'int64': return new BigInt64Array(b.buffer, b.byteOffset, n);
+    case 'float64': return new Float64Array(b.buffer, b.byteOffset, n);
+    case 'float16': case 'bfloat16': case 'uint16': return new Uint16Array(b.buffer, b.byteOffset, n);
+    case 'uint32': return new Uint32Array(b.buffer, b.byteOffset, n);
+    case 'uint64': return new BigUint64Array(b.buffer, b.byteOffset, n);
   }
 }
 
@@ -68,6 +98,9 @@ export function intRange(d: DType): [bigint, bigint] {
     case 'int32': return [-2147483648n, 2147483647n];
     case 'int64': return [-(1n << 63n), (1n << 63n) - 1n];
     case 'bool': return [0n, 1n];
-    case 'float32': throw new TypeError('float32 has no integer range');
+    case 'uint16': return [0n, 65535n];
+    case 'uint32': return [0n, 4294967295n];
+    case 'uint64': return [0n, (1n << 64n) - 1n];
+    case 'float32': case 'float64': case 'float16': case 'bfloat16': throw new TypeError(`${d} has no integer range`);
   }
 }

@@ -10,7 +10,10 @@ import { allocTyped, bytesOf, typedFromBytes } from './dtype.ts';
 export interface HostTensor {
   readonly dtype: DType;
   readonly shape: Shape;
-  /** Row-major values; bool is 0/1 in a Uint8Array, int64 is a BigInt64Array. */
+  /**
+   * Row-major values; bool is 0/1 in a Uint8Array, int64 a BigInt64Array, uint64 a BigUint64Array,
+   * float16 and bfloat16 their bit patterns in a Uint16Array.
+   */
   readonly data: TypedArray;
 }
 
@@ -25,7 +28,7 @@ export function hostTensor(dtype: DType, dims: readonly number[], data?: TypedAr
   else {
     arr = allocTyped(dtype, n);
     const src = data as readonly (number | bigint)[];
-    if (arr instanceof BigInt64Array) for (let i = 0; i < n; i++) arr[i] = BigInt(src[i]!);
+    if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) for (let i = 0; i < n; i++) arr[i] = BigInt(src[i]!);
     else for (let i = 0; i < n; i++) (arr as Float32Array)[i] = Number(src[i]!);
   }
   if (arr.length !== n) throw new RangeError(`tensor of shape [${dims.join(', ')}] needs ${n} values, got ${arr.length}`);

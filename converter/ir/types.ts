@@ -5,8 +5,13 @@
  * graph-state slots of the dispute game.
  */
 
-/** Element types the IR can carry. float16/bfloat16/float64 are converted on import. */
-export const DTYPES = ['float32', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool'] as const;
+/**
+ * Element types the IR can carry. The first seven are compute dtypes (ops compute in them); the
+ * boundary dtypes after them (float64, float16, bfloat16, uint16, uint32, uint64) appear only as graph
+ * inputs and outputs and as Cast operands: front-ends compute in float32 / int32 / int64 and Cast at the
+ * model's interface (docs/ir.md §Dtypes). Appended, so the dtype codes of the first seven never change.
+ */
+export const DTYPES = ['float32', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool', 'float64', 'float16', 'bfloat16', 'uint16', 'uint32', 'uint64'] as const;
 export type DType = (typeof DTYPES)[number];
 
 /** A static tensor shape: every dimension is a known non-negative integer. Rank 0 is a scalar. */

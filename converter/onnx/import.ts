@@ -15,6 +15,8 @@ import type { HostTensor } from '../ir/host-tensor.ts';
 import type { WarningSink } from '../errors.ts';
 import { ConvertError, fileProblem } from '../errors.ts';
 import { decodeTensor, irDTypeOf, onnxTypeName } from './tensor.ts';
+import { enterBoundary, leaveBoundary } from './boundary.ts';
+import { isBoundary } from '../ir/dtype.ts';
 import { OnnxNodeContext } from './context.ts';
 import { onnxHandler, onnxRefusal } from './registry.ts';
 import './ops/index.ts';
@@ -143,13 +145,14 @@ export function importOnnx(model: OnnxTypes.ModelProto, file: string, opts: Onnx
     const tt = vi.type?.tensorType;
     if (!tt) throw new ConvertError(`${file}: input '${name}' is not a tensor (sequence, map and optional inputs are not supported)`, 'dtype');
     const dtype = irDTypeOf(tt.elemType ?? 0);
-    if (!dtype) throw new ConvertError(`${file}: input '${name}' has element type ${onnxTypeName(tt.elemType ?? 0)}; the IR carries float32, int8/16/32/64, uint8 and bool`, 'dtype');
+    if (!dtype) throw new ConvertError(`${file}: input '${name}' has element type ${onnxTypeName(tt.elemType ?? 0)}; the IR carries float32, int8/16/32/64, uint8 and bool, and float64, float16, bfloat16, uint16/32/64 at the model's interface`, 'dtype');
     const declared = (tt.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && int64(d.dimValue) > 0 ? int64(d.dimValue) : d.dimParam || '?'));
     const frozen = opts.frozenInputs?.get(name);
     if (frozen) {
       used.add(name);
       if (frozen.dtype !== dtype) throw new ConvertError(`--freeze-input ${name}: the file holds ${frozen.dtype}, the model declares ${dtype}`, 'invalid-model');
       values.set(name, b.addConstant(name, frozen));
+      if (isBoundary(dtype)) values.set(name, enterBoundary(b, values.get(name)!, name));
       continue;
     }
     const given = opts.inputShapes?.get(name);
@@ -168,7 +171,8 @@ export function importOnnx(model: OnnxTypes.ModelProto, file: string, opts: Onnx
       dynamicInputs.push(`${name}: [${declared.join('x')}]`);
       continue;
     } else dims = declared as number[];
-    values.set(name, b.addInput(name, { dtype, shape: shape(dims) }));
+    if (dtype === 'float64') warnings.warn(`input '${name}' is float64: computed at float32 precision (the IR has no float64 arithmetic)`);
+    values.set(name, enterBoundary(b, b.addInput(name, { dtype, shape: shape(dims) }), name));
   }
   if (dynamicInputs.length) {
     throw new ConvertError(
@@ -186,10 +190,12 @@ export function importOnnx(model: OnnxTypes.ModelProto, file: string, opts: Onnx
   const outs: TensorId[] = [];
   for (const vi of g.output ?? []) {
     const name = vi.name ?? '';
-    const id = values.get(name);
+    let id = values.get(name);
     if (id === undefined) throw new ConvertError(`${file}: graph output '${name}' is produced by no node`, 'invalid-model');
-    const t = b.typeOf(id);
     const tt = vi.type?.tensorType;
+    const outD = tt?.elemType ? irDTypeOf(tt.elemType) : undefined;
+    if (outD) id = leaveBoundary(b, id, outD, name);
+    const t = b.typeOf(id);
     if (tt && tt.elemType && irDTypeOf(tt.elemType) !== t.dtype) {
       const declared = irDTypeOf(tt.elemType);
       if (!declared) throw new ConvertError(`${file}: output '${name}' has element type ${onnxTypeName(tt.elemType)}, which the IR does not carry`, 'dtype');

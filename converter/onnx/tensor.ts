@@ -27,17 +27,24 @@ export function irDTypeOf(onnxType: number): DType | undefined {
     case T.INT32: return 'int32';
     case T.INT64: return 'int64';
     case T.BOOL: return 'bool';
+    case T.DOUBLE: return 'float64';
+    case T.FLOAT16: return 'float16';
+    case T.BFLOAT16: return 'bfloat16';
+    case T.UINT16: return 'uint16';
+    case T.UINT32: return 'uint32';
+    case T.UINT64: return 'uint64';
     default: return undefined;
   }
 }
 
-/** IR dtype a constant of this ONNX type is converted to on import. */
+/** IR dtype a constant of this ONNX type is converted to on import (a compute dtype). */
 export function constDTypeOf(onnxType: number): DType | undefined {
   switch (onnxType) {
     case T.FLOAT16: case T.BFLOAT16: case T.DOUBLE: return 'float32';
     case T.UINT16: return 'int32';
     case T.UINT32: case T.UINT64: return 'int64';
-    default: return irDTypeOf(onnxType);
+    case T.FLOAT: case T.UINT8: case T.INT8: case T.INT16: case T.INT32: case T.INT64: case T.BOOL: return irDTypeOf(onnxType);
+    default: return undefined;
   }
 }
 
@@ -105,11 +112,12 @@ export interface DecodedConstant {
  * Decode a TensorProto. Raw and external float32/int tensors stay lazy byte sources; everything else
  * is decoded to a host tensor (with dtype conversion).
  */
-export function decodeTensor(t: TensorProto, modelDir: string, what: string, warn: WarningSink): DecodedConstant {
+export function decodeTensor(t: TensorProto, modelDir: string, what: string, warn: WarningSink, opts: { exact?: boolean } = {}): DecodedConstant {
   const onnxType = t.dataType ?? 0;
   const dims = (t.dims ?? []).map((d) => int64(d));
   if (dims.some((d) => d < 0)) throw new ConvertError(`${what}: negative dimension in [${dims.join(', ')}]`, 'malformed');
-  const dtype = constDTypeOf(onnxType);
+  // exact: keep the stored element type (a boundary dtype for float64/float16/…), as model inputs and outputs are.
+  const dtype = opts.exact ? irDTypeOf(onnxType) : constDTypeOf(onnxType);
   if (!dtype) throw new ConvertError(`${what}: element type ${onnxTypeName(onnxType)} is not supported (the IR carries float32, int8/16/32/64, uint8 and bool)`, 'dtype');
   const n = numel(dims);
   const s = shape(dims);
@@ -139,6 +147,11 @@ export function decodeTensor(t: TensorProto, modelDir: string, what: string, war
   }
 
   // Typed repeated fields.
+  if (opts.exact && (onnxType === T.FLOAT16 || onnxType === T.BFLOAT16)) {
+    const bits = (t.int32Data ?? []).map((v) => v & 0xffff);
+    if (bits.length !== n) throw new ConvertError(`${what}: ${bits.length} values for shape [${dims.join(', ')}] (${n} elements)`, 'malformed');
+    return { type: { dtype, shape: s }, value: hostTensor(dtype, dims, Uint16Array.from(bits)) };
+  }
   const vals: (number | bigint)[] = [];
   switch (onnxType) {
     case T.FLOAT: for (const v of t.floatData ?? []) vals.push(v); break;
@@ -153,6 +166,7 @@ export function decodeTensor(t: TensorProto, modelDir: string, what: string, war
   if (vals.length !== n) {
     throw new ConvertError(`${what}: ${vals.length} values for shape [${dims.join(', ')}] (${n} elements)`, 'malformed');
   }
+  if (opts.exact) return { type: { dtype, shape: s }, value: hostTensor(dtype, dims, vals) };
   if (onnxType === T.DOUBLE) warnPrecision(vals as number[], what, warn);
   if (onnxType === T.UINT64) {
     if ((vals as bigint[]).some((v) => v >= 1n << 63n)) throw new ConvertError(`${what}: uint64 values above 2^63−1 cannot be represented as int64`, 'dtype');
@@ -191,7 +205,10 @@ function convertRaw(bytes: Uint8Array, onnxType: number, dtype: DType, dims: rea
 
 /** Encode a host tensor as an ONNX TensorProto with raw_data, as the ONNX test data lays tensors out. */
 export function encodeTensorProto(name: string, t: HostTensor): Uint8Array {
-  const code: Record<DType, number> = { float32: T.FLOAT, uint8: T.UINT8, int8: T.INT8, int16: T.INT16, int32: T.INT32, int64: T.INT64, bool: T.BOOL };
+  const code: Record<DType, number> = {
+    float32: T.FLOAT, uint8: T.UINT8, int8: T.INT8, int16: T.INT16, int32: T.INT32, int64: T.INT64, bool: T.BOOL,
+    float64: T.DOUBLE, float16: T.FLOAT16, bfloat16: T.BFLOAT16, uint16: T.UINT16, uint32: T.UINT32, uint64: T.UINT64,
+  };
   const rawData = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   return onnx.TensorProto.encode(onnx.TensorProto.create({ name, dataType: code[t.dtype], dims: [...t.shape], rawData })).finish();
 }

@@ -50,14 +50,19 @@ test('dynamic input dims require --input-shape, which is checked against the mod
   expectConvertError(() => convert(f, { x: [5, 3], q: [1] }), 'invalid-model', /names 'q', which is not an input/);
 });
 
-test('float64 inputs are refused, float64/float16 constants are converted with a warning on precision loss', () => {
+test('float64 inputs are boundary dtypes computed in float32 (with a warning), float64/float16 constants are converted with a warning on precision loss', () => {
   const dir = tmpDir();
   const f = writeModel(dir, {
     inputs: [valueInfo('x', F.DOUBLE, [2])],
     outputs: [valueInfo('y', F.DOUBLE, [2])],
     nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
   });
-  expectConvertError(() => convert(f), 'dtype', /input 'x' has element type double/);
+  const w0: string[] = [];
+  const g0 = convert(f, undefined, w0);
+  assert.deepEqual(g0.inputs.map((i) => g0.tensors[i]!.dtype), ['float64']);
+  assert.deepEqual(g0.outputs.map((i) => g0.tensors[i]!.dtype), ['float64']);
+  assert.deepEqual(g0.nodes.map((n) => n.op), ['Cast', 'Relu', 'Cast']);
+  assert.match(w0.join('\n'), /input 'x' is float64: computed at float32 precision/);
 
   const d = new Float64Array([0.1, 0.5]);
   const h = new Uint16Array([0x3c00, 0xc000]); // 1.0, -2.0

@@ -660,7 +660,7 @@ op(['ZerosLike', 'OnesLike'], (c) => {
   const t = c.L.b.typeOf(c.in(0));
   const v = hostTensor(t.dtype, t.shape);
   if (c.node.op === 'OnesLike') {
-    if (v.data instanceof BigInt64Array) v.data.fill(1n);
+    if (v.data instanceof BigInt64Array || v.data instanceof BigUint64Array) v.data.fill(1n);
     else v.data.fill(1);
   }
   return c.L.constant(c.node.name, v);

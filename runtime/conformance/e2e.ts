@@ -18,7 +18,12 @@ import type { CompiledManifest } from '../../compiler/format.ts';
 import { NativeExecutor } from '../native/executor.ts';
 import { VmExecutor } from '../opvm/vm-executor.ts';
 import type { TensorId } from '../../converter/ir/types.ts';
-import { readTensorFile } from '../../converter/io/tensor-files.ts';
+import { decodeTensor } from '../../converter/onnx/tensor.ts';
+import { onnx } from '../../converter/onnx/proto.ts';
+import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
+import { isFloatStorage } from '../../converter/ir/dtype.ts';
+import { bf16BitsToFloat, halfBitsToFloat } from '../../converter/ir/ops/boundary.ts';
+import type { DType } from '../../converter/ir/types.ts';
 import fs from 'node:fs';
 
 export const RTOL = 1e-3;
@@ -36,17 +41,24 @@ export interface E2EResult {
   vmSteps?: { op: string; steps: number; bound: number }[];
 }
 
+/** A float element as a number (float16 and bfloat16 host values are their bits). */
+function floatValue(d: DType, v: number): number {
+  return d === 'float16' ? halfBitsToFloat(v) : d === 'bfloat16' ? bf16BitsToFloat(v) : v;
+}
+
 export function compareTensors(got: HostTensor, want: HostTensor): string | undefined {
+  // ONNX 1.12 stores bfloat16 test data as uint16 bit patterns.
+  if (got.dtype === 'bfloat16' && want.dtype === 'uint16') want = { ...want, dtype: 'bfloat16' };
   if (got.dtype !== want.dtype) return `dtype ${got.dtype}, expected ${want.dtype}`;
   if (got.shape.join('x') !== want.shape.join('x')) return `shape [${got.shape.join('x')}], expected [${want.shape.join('x')}]`;
   let worst = -1, worstErr = 0;
   for (let i = 0; i < got.data.length; i++) {
     const a = got.data[i]!, b = want.data[i]!;
-    if (got.dtype !== 'float32') {
+    if (!isFloatStorage(got.dtype)) {
       if (a !== b) return `element ${i}: ${a}, expected ${b}`;
       continue;
     }
-    const x = a as number, y = b as number;
+    const x = floatValue(got.dtype, a as number), y = floatValue(got.dtype, b as number);
     if (x !== x && y !== y) continue;
     if (x === y) continue;
     const err = Math.abs(x - y);
@@ -54,8 +66,14 @@ export function compareTensors(got: HostTensor, want: HostTensor): string | unde
       if (err > worstErr || x !== x) { worst = i; worstErr = err; }
     }
   }
-  if (worst >= 0) return `element ${worst}: ${got.data[worst]}, expected ${want.data[worst]} (beyond rtol ${RTOL}, atol ${ATOL})`;
+  if (worst >= 0) return `element ${worst}: ${floatValue(got.dtype, got.data[worst] as number)}, expected ${floatValue(got.dtype, want.data[worst] as number)} (beyond rtol ${RTOL}, atol ${ATOL})`;
   return undefined;
+}
+
+/** A test data TensorProto with its stored element type (float64, float16 … stay what they are). */
+export function readTestTensor(file: string): HostTensor {
+  const d = decodeTensor(onnx.TensorProto.decode(fs.readFileSync(file)), path.dirname(file), file, { warn: () => {} }, { exact: true });
+  return d.value ?? hostFromBytes(d.type.dtype, d.type.shape, d.source!.read().slice());
 }
 
 export interface E2EOptions {
@@ -69,8 +87,8 @@ export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2ERe
   const byIndex = (prefix: string) => files.filter((f) => f.startsWith(prefix)).sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3)));
   let inputs: HostTensor[], expected: HostTensor[];
   try {
-    inputs = byIndex('input_').map((f) => readTensorFile(path.join(setDir, f)));
-    expected = byIndex('output_').map((f) => readTensorFile(path.join(setDir, f)));
+    inputs = byIndex('input_').map((f) => readTestTensor(path.join(setDir, f)));
+    expected = byIndex('output_').map((f) => readTestTensor(path.join(setDir, f)));
   } catch (e) {
     return { case: c, status: 'unsupported', category: 'dtype', reason: `test data: ${(e as Error).message}` };
   }

@@ -9,7 +9,8 @@ import { DTYPES } from '../types.ts';
 import { defineOp, IrError } from '../op-registry.ts';
 import type { HostTensor } from '../host-tensor.ts';
 import { hostTensor } from '../host-tensor.ts';
-import { allocTyped, intRange, isDType } from '../dtype.ts';
+import { allocTyped, computeDType, intRange, isBoundary, isDType } from '../dtype.ts';
+import { boundaryCastScalar } from './boundary.ts';
 import type { Scalar } from './util.ts';
 import { broadcastShapes, foldElementwise, requireDType, requireSameDType, wrapInt } from './util.ts';
 
@@ -159,10 +160,16 @@ defineBinary({
   fold: arith((a, b) => a / b, (a, b) => (b === 0n ? 0n : a / b)),
 });
 defineBinary({
-  name: 'Mod', summary: 'remainder; fmod = 1: sign of the dividend (C fmod), fmod = 0: sign of the divisor (Python %)', dtypes: NUMERIC, attrs: { fmod: 'int' },
-  doc: 'Elementwise remainder with broadcasting. fmod = 1: r = a − trunc(a/b)·b (sign of a; for float32 exact, like C fmod). fmod = 0 (integers only): r has the sign of b (floor modulo). x mod 0 = 0 for integers, NaN for float32.',
+  name: 'Mod', summary: 'remainder; fmod = 1: sign of the dividend (C fmod), fmod = 0: sign of the divisor (Python %), fmod = 2: unsigned', dtypes: NUMERIC, attrs: { fmod: 'int' },
+  doc: 'Elementwise remainder with broadcasting. fmod = 1: r = a − trunc(a/b)·b (sign of a; for float32 exact, like C fmod). fmod = 0 (integers only): r has the sign of b (floor modulo). fmod = 2 (int32, int64 only): both operands read as unsigned integers of the width (uint64 values carried in int64). x mod 0 = 0 for integers, NaN for float32.',
   fold: (a, b, d, at) => {
     if (d === 'float32') return (a as number) % (b as number);
+    if (at.fmod === 2) {
+      const w = d === 'int64' ? 64 : 32;
+      const x = BigInt.asUintN(w, BigInt(a)), y = BigInt.asUintN(w, BigInt(b));
+      const r = BigInt.asIntN(w, y === 0n ? 0n : x % y);
+      return d === 'int64' ? r : Number(r);
+    }
     const x = BigInt(a), y = BigInt(b);
     if (y === 0n) return d === 'int64' ? 0n : 0;
     let r = x % y;
@@ -175,9 +182,18 @@ defineBinary({ name: 'Max', summary: 'y = max(a, b) (float32: f32.max, NaN propa
 defineBinary({ name: 'Min', summary: 'y = min(a, b) (float32: f32.min, NaN propagates, −0 < +0)', dtypes: NUMERIC, fold: (a, b, d) => (d === 'float32' ? wasmMin(a as number, b as number) : a < b ? a : b) });
 defineBinary({ name: 'PRelu', summary: 'y = a < 0 ? b·a : a (b is the broadcast slope)', dtypes: SIGNED, fold: (a, b, d) => (a < 0 ? arith((x, y) => x * y, (x, y) => x * y)(a, b, d) : a) });
 defineBinary({
-  name: 'BitShift', summary: 'a shifted by b bits; direction 0 = left, 1 = right (logical)', dtypes: ['uint8'], attrs: { direction: 'int' },
-  doc: 'a shifted by b bits, elementwise with broadcasting, uint8 only; direction 0 shifts left (bits above the width are dropped), 1 shifts right (logical). Shift amounts of the width (8) or more give 0.',
-  fold: (a, b, _d, at) => { const x = Number(a), s = Number(b); return s >= 8 ? 0 : at.direction ? x >>> s : (x << s) & 0xff; },
+  name: 'BitShift', summary: 'a shifted by b bits; direction 0 = left, 1 = right (logical)', dtypes: ['uint8', 'int32', 'int64'], attrs: { direction: 'int' },
+  doc: 'a shifted by b bits, elementwise with broadcasting, on the bit patterns as unsigned integers (uint8; int32 and int64 carry uint16 and uint32/uint64 values); direction 0 shifts left (bits above the width are dropped), 1 shifts right (logical). Shift amounts (read as unsigned) of the width (8, 32, 64) or more give 0.',
+  fold: (a, b, d, at) => {
+    if (d === 'int64') {
+      const x = BigInt.asUintN(64, a as bigint), s = BigInt.asUintN(64, b as bigint);
+      return s >= 64n ? 0n : BigInt.asIntN(64, at.direction ? x >> s : x << s);
+    }
+    const w = d === 'int32' ? 32 : 8;
+    const x = Number(a) >>> 0, s = Number(b) >>> 0;
+    if (s >= w) return 0;
+    return w === 32 ? (at.direction ? x >>> s : x << s) | 0 : at.direction ? x >>> s : (x << s) & 0xff;
+  },
 });
 const cmpOut = toBool;
 defineBinary({ name: 'Equal', summary: 'a == b', dtypes: ALL, out: cmpOut, fold: (a, b) => (a === b || (typeof a !== 'bigint' && a == b) ? 1 : 0) });
@@ -246,6 +262,11 @@ export function bigintToF32(v: bigint): number {
 /** Cast one value; the rules of docs/ir.md §Cast. */
 export function castScalar(v: Scalar, from: DType, to: DType): Scalar {
   if (to === from) return v;
+  if (isBoundary(from) || isBoundary(to)) {
+    const r = boundaryCastScalar(v, from, to);
+    if (r === undefined) throw new IrError(`Cast ${from} → ${to}: a boundary dtype casts only to and from its compute dtype`);
+    return r;
+  }
   if (to === 'bool') return typeof v === 'bigint' ? (v !== 0n ? 1 : 0) : v !== 0 ? 1 : 0; // NaN → true
   if (to === 'float32') return typeof v === 'bigint' ? bigintToF32(v) : f32(Number(v));
   // to an integer type
@@ -267,13 +288,20 @@ export function castScalar(v: Scalar, from: DType, to: DType): Scalar {
 defineOp({
   name: 'Cast',
   summary: 'convert to dtype `to`',
-  doc: 'float32 → integer: truncate toward zero, saturate to the target range, NaN → 0. integer → integer: two\'s-complement wrap. integer → float32: round to nearest, ties to even. anything → bool: x ≠ 0 (NaN → true). bool → number: 0 or 1.',
+  doc: 'float32 → integer: truncate toward zero, saturate to the target range, NaN → 0. integer → integer: two\'s-complement wrap. integer → float32: round to nearest, ties to even. anything → bool: x ≠ 0 (NaN → true). bool → number: 0 or 1. '
+    + 'A boundary dtype (float64, float16, bfloat16, uint16, uint32, uint64) casts only to and from its compute dtype (float32, float32, float32, int32, int64, int64): '
+    + 'float32 → float64/float16/bfloat16 round to nearest even (overflow → ±∞), NaN → the target\'s canonical quiet NaN (0x7FF8000000000000, 0x7E00, 0x7FC0); '
+    + 'float64/float16/bfloat16 → float32 round to nearest even (float16, bfloat16: exact), NaN → 0x7FC00000; uint16 → int32 and uint32 → int64 zero-extend; '
+    + 'int32 → uint16 and int64 → uint32 wrap; int64 ↔ uint64 keep the bits. Computed with integer operations on the bit patterns.',
   inputs: [1, 1],
   outputs: 1,
   attrs: { to: 'dtype' },
   infer([x], attrs) {
     const to = attrs.to as string;
     if (!isDType(to)) throw new IrError(`Cast to unknown dtype ${to}`);
+    if ((isBoundary(to) || isBoundary(x!.dtype)) && to !== x!.dtype && computeDType(to) !== x!.dtype && computeDType(x!.dtype) !== to) {
+      throw new IrError(`Cast ${x!.dtype} → ${to}: a boundary dtype casts only to and from its compute dtype`);
+    }
     return [{ dtype: to, shape: x!.shape }];
   },
   fold([x], attrs) {
@@ -281,7 +309,7 @@ defineOp({
     const out = allocTyped(to, x!.data.length);
     for (let i = 0; i < out.length; i++) {
       const v = castScalar(x!.data[i]!, x!.dtype, to);
-      if (out instanceof BigInt64Array) out[i] = v as bigint;
+      if (out instanceof BigInt64Array || out instanceof BigUint64Array) out[i] = BigInt(v);
       else (out as Float32Array)[i] = Number(v);
     }
     return [hostTensor(to, x!.shape, out)];

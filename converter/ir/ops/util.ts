@@ -88,6 +88,9 @@ export function wrapInt(d: DType, v: bigint): bigint {
     case 'int32': return BigInt.asIntN(32, v);
     case 'int64': return BigInt.asIntN(64, v);
     case 'bool': return v === 0n ? 0n : 1n;
-    case 'float32': throw new IrError('wrapInt on float32');
+    case 'uint16': return BigInt.asUintN(16, v);
+    case 'uint32': return BigInt.asUintN(32, v);
+    case 'uint64': return BigInt.asUintN(64, v);
+    case 'float32': case 'float64': case 'float16': case 'bfloat16': throw new IrError(`wrapInt on ${d}`);
   }
 }

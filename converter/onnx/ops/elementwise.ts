@@ -5,6 +5,7 @@ import type { DType, TensorId } from '../../ir/types.ts';
 import { hostTensor } from '../../ir/host-tensor.ts';
 import { intRange } from '../../ir/dtype.ts';
 import { irDTypeOf, onnxTypeName } from '../tensor.ts';
+import { castToDeclared, declaredDType } from '../boundary.ts';
 
 const same = (irOp: string) => (c: OnnxNodeContext) => c.out(c.emit1(irOp, [c.in(0)]));
 
@@ -52,12 +53,17 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Equal', 'Less', 'LessOrEqual', 'G
 onnxOp('Mod', (c) => {
   const fmod = c.int('fmod', 0);
   if (!fmod && c.type(0).dtype === 'float32') c.fail('fmod=0 on float inputs is not defined by ONNX; set fmod=1');
-  c.out(c.emit1('Mod', [c.in(0), c.in(1)], { fmod }));
+  // uint64 in int64 bits: unsigned remainder (fmod = 2); uint16/uint32 are exact in int32/int64.
+  const unsigned = declaredDType(c.b, c.in(0)) === 'uint64';
+  c.out(c.emit1('Mod', [c.in(0), c.in(1)], { fmod: unsigned ? 2 : fmod }));
 });
 onnxOp('BitShift', (c) => {
   const dir = c.string('direction');
   if (dir !== 'LEFT' && dir !== 'RIGHT') c.fail(`direction '${dir}' must be LEFT or RIGHT`);
-  if (c.type(0).dtype !== 'uint8') c.fail(`BitShift on ${c.type(0).dtype} is not supported (the IR has no uint16/32/64); uint8 is`, 'dtype');
+  const d = declaredDType(c.b, c.in(0));
+  if (!['uint8', 'uint16', 'uint32', 'uint64'].includes(d)) c.fail(`BitShift on ${d} is not defined by ONNX (unsigned types only)`, 'invalid-model');
+  // uint16 computes in int32 and uint32 in int64, zero-extended: the shifted bits are the same, and the
+  // cast back to the boundary dtype drops those above its width.
   c.out(c.emit1('BitShift', [c.in(0), c.in(1)], { direction: dir === 'RIGHT' ? 1 : 0 }));
 });
 onnxOp('PRelu', (c) => {
@@ -96,8 +102,16 @@ const variadic = (irOp: string) => (c: OnnxNodeContext) => {
   return acc;
 };
 onnxOp('Sum', (c) => c.out(variadic('Add')(c)));
-onnxOp('Max', (c) => c.out(variadic('Max')(c)));
-onnxOp('Min', (c) => c.out(variadic('Min')(c)));
+/** uint64 values live in int64 bits: flipping the sign bit maps unsigned order onto signed order. */
+const unsignedOrder = (irOp: string) => (c: OnnxNodeContext) => {
+  if (c.ins().length < 2 || c.ins().some((x) => declaredDType(c.b, x) !== 'uint64')) return c.out(variadic(irOp)(c));
+  const bias = c.constant(hostTensor('int64', [], [-(1n << 63n)]), 'sign_bit');
+  let acc = c.emit1('BitwiseXor', [c.ins()[0]!, bias]);
+  for (const x of c.ins().slice(1)) acc = c.emit1(irOp, [acc, c.emit1('BitwiseXor', [x, bias])]);
+  c.out(c.emit1('BitwiseXor', [acc, bias]));
+};
+onnxOp('Max', unsignedOrder('Max'));
+onnxOp('Min', unsignedOrder('Min'));
 onnxOp('Mean', (c) => {
   const s = variadic('Add')(c);
   const n = c.ins().length;
@@ -135,14 +149,15 @@ onnxOp('Clip', (c) => {
 
 function castTo(c: OnnxNodeContext, to: number): DType {
   const d = irDTypeOf(to);
-  if (!d) c.fail(`cast to ${onnxTypeName(to)} is not supported (the IR carries float32, int8/16/32/64, uint8 and bool)`, 'dtype');
+  if (!d) c.fail(`cast to ${onnxTypeName(to)} is not supported (the IR carries float32, int8/16/32/64, uint8 and bool, and float64, float16, bfloat16, uint16/32/64 as boundary dtypes)`, 'dtype');
   return d;
 }
 onnxOp('Cast', (c) => {
-  if (c.type(0).dtype === castTo(c, c.int('to'))) return c.out(c.in(0));
-  c.out(c.emit1('Cast', [c.in(0)], { to: castTo(c, c.int('to')) }));
+  const to = castTo(c, c.int('to'));
+  if (declaredDType(c.b, c.in(0)) === to) return c.out(c.in(0));
+  c.out(castToDeclared(c.b, c.in(0), to, c.name));
 });
 onnxOp('CastLike', (c) => {
-  const to = c.type(1).dtype;
-  c.out(to === c.type(0).dtype ? c.in(0) : c.emit1('Cast', [c.in(0)], { to }));
+  const to = declaredDType(c.b, c.in(1));
+  c.out(to === declaredDType(c.b, c.in(0)) ? c.in(0) : castToDeclared(c.b, c.in(0), to, c.name));
 });

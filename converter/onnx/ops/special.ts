@@ -7,7 +7,7 @@ import { onnxOp } from '../registry.ts';
 import type { OnnxNodeContext } from '../context.ts';
 import type { DType, TensorId } from '../../ir/types.ts';
 import { hostTensor, toNumbers } from '../../ir/host-tensor.ts';
-import { irDTypeOf, onnxTypeName } from '../tensor.ts';
+import { constDTypeOf, onnxTypeName } from '../tensor.ts';
 
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
 
@@ -391,7 +391,7 @@ onnxOp('STFT', (c) => {
 
 function outDType(c: OnnxNodeContext, def: number): DType {
   const code = c.int('output_datatype', def);
-  const d = irDTypeOf(code);
+  const d = constDTypeOf(code);
   if (!d) c.fail(`output_datatype ${onnxTypeName(code)} is not supported (the IR carries float32, int8/16/32/64, uint8 and bool)`, 'dtype');
   return d;
 }

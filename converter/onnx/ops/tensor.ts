@@ -14,7 +14,7 @@ import { hostTensor } from '../../ir/host-tensor.ts';
 import { allocTyped } from '../../ir/dtype.ts';
 import { IrError } from '../../ir/op-registry.ts';
 import { broadcastShapes } from '../../ir/ops/util.ts';
-import { irDTypeOf, onnxTypeName } from '../tensor.ts';
+import { constDTypeOf, onnxTypeName } from '../tensor.ts';
 
 const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 
@@ -364,7 +364,7 @@ onnxOp('EyeLike', (c) => {
   let d: DType = t.dtype;
   if (c.hasAttr('dtype')) {
     const od = c.int('dtype');
-    const m = irDTypeOf(od);
+    const m = constDTypeOf(od);
     if (!m) return c.fail(`dtype ${onnxTypeName(od)} is not supported by the IR`, 'dtype');
     d = m;
   }
