@@ -605,6 +605,9 @@ op(['GatherV2', 'Gather'], (c) => {
   return c.emit('Gather', [c.in(0), c.in(1)], { axis });
 });
 
+// TF GatherNd is ONNX GatherND with batch_dims = 0 (MoveNet picks its keypoints with it); int32 indices are fine.
+op('GatherNd', (c) => c.emit('GatherND', [c.in(0), c.in(1)], { batch_dims: 0 }));
+
 op('Tile', (c) => c.emit('Tile', [c.in(0)], { repeats: c.constInts(1, 'multiples') }));
 
 function splitSizes(c: TfContext, axis: number, sizes: number[]): TensorId[] {
@@ -677,7 +680,11 @@ op('Range', (c) => {
 
 op('FloorMod', (c) => c.emit('Mod', [c.in(0), c.in(1)], { fmod: 0 }));
 op('FloorDiv', (c) => {
-  if (c.dtype(0) !== 'float32') fail(`integer FloorDiv on ${c.dtype(0)} is not supported`, 'dtype');
+  if (c.dtype(0) !== 'float32') {
+    // Integers: floor(a / b) = (a − a mod b) / b with the floor modulo (sign of b), so the division is exact.
+    const r = c.emit('Mod', [c.in(0), c.in(1)], { fmod: 0 }, 'mod');
+    return c.L.binary('Div', c.L.binary('Sub', c.in(0), r, 'sub'), c.in(1), 'div');
+  }
   return c.L.unary('Floor', c.L.binary('Div', c.in(0), c.in(1), 'div'));
 });
 op('Cumsum', (c) => c.emit('CumSum', [c.in(0)], { axis: normAxis(c.constInts(1, 'axis')[0]!, c.rank(0)), exclusive: c.a.bool('exclusive', false) ? 1 : 0, reverse: c.a.bool('reverse', false) ? 1 : 0 }));
