@@ -91,6 +91,11 @@ before(() => {
   fs.writeFileSync(path.join(dir, 'truncated.pb'), pb.subarray(0, pb.length - 100));
   fs.writeFileSync(path.join(dir, 'wrong-shape.json'), JSON.stringify([[1, 2, 3]]));
   writeNpy(path.join(dir, 'int32.npy'), '<i4', [1, 1, 28, 28], Buffer.alloc(4 * 784));
+  writeNpy(path.join(dir, 'truncated.npy'), '<f4', [1, 1, 28, 28], Buffer.alloc(4 * 784 - 1001));
+  fs.writeFileSync(path.join(dir, 'header-only.npy'), fs.readFileSync(path.join(dir, 'int32.npy')).subarray(0, 20));
+  fs.writeFileSync(path.join(dir, 'no-data.json'), '{"dims": [1, 784]}');
+  fs.writeFileSync(path.join(dir, 'strings.json'), '[["a", "b"]]');
+  fs.writeFileSync(path.join(dir, 'ragged.json'), '[[1, 2], [3]]');
   fs.writeFileSync(path.join(dir, 'broken.json'), '{"format": "opml-step-');
 });
 
@@ -163,6 +168,11 @@ test('run: missing, garbage, truncated, wrong-shaped and wrong-dtype inputs', ()
   rejects(['run', compiled, 'int32.npy'], ['int32.npy', "'image'", 'int32[1x1x28x28]'], /give a file with that dtype and shape/);
   rejects(['run', compiled, 'int32.npy', '--engine', 'vm'], ['int32.npy', "'image'"], /give a file with that dtype and shape/);
   rejects(['run', compiled, 'image=nope.npy'], ['nope.npy'], /ENOENT\); no such file; check the path/);
+  rejects(['run', compiled, 'truncated.npy'], ['truncated.npy'], /truncated: 2135 data bytes, <f4\[1x1x28x28\] needs 3136; save the array again/);
+  rejects(['run', compiled, 'header-only.npy'], ['header-only.npy'], /truncated \.npy file .*save the array again/);
+  rejects(['run', compiled, 'no-data.json'], ['no-data.json'], /without a "data" array; give nested arrays of numbers/);
+  rejects(['run', compiled, 'strings.json'], ['strings.json'], /holds "a", not a number; give nested arrays of numbers/);
+  rejects(['run', compiled, 'ragged.json'], ['ragged.json'], /3 values, shape \[2x2\] needs 4; make the nested arrays rectangular/);
 });
 
 test('run: an output directory that cannot be written leaves nothing behind', () => {
