@@ -13,7 +13,9 @@
  * batch, sequence and past length are symbolic dimensions (convert fixes them with --input-shape).
  *
  * Weights go into one external-data file (model.onnx_data, shared by both graphs) when they exceed
- * `externalAbove` bytes (default 64 MiB, protobuf's own limit is 2 GiB); else inline raw_data.
+ * `externalAbove` bytes (default 64 MiB, protobuf's own limit is 2 GiB); else inline raw_data. With
+ * `dataFiles: 'per-tensor'` each weight gets its own file named after the tensor, as onnx.save does with
+ * all_tensors_to_one_file=False (external data spread over many files).
  *
  *   node --import tsx bench/gen-llama-onnx.ts OUT_DIR [--size tiny|small|medium|1.1b] [--d 256 --layers 4 …]
  */
@@ -103,7 +105,7 @@ export interface LlamaFiles { dir: string; prefill: string; withPast: string; da
  * Write decoder_model.onnx and decoder_with_past_model.onnx (and model.onnx_data when external) into
  * `dir`, plus config.json. Weight tensors are generated one at a time and streamed to the data file.
  */
-export function writeLlamaOnnx(dir: string, c: LlamaConfig, opts: { externalAbove?: number } = {}): LlamaFiles {
+export function writeLlamaOnnx(dir: string, c: LlamaConfig, opts: { externalAbove?: number; dataFiles?: 'one' | 'per-tensor' } = {}): LlamaFiles {
   fs.mkdirSync(dir, { recursive: true });
   const hd = c.dModel / c.heads;
   const rng = new SplitMix64(c.seed);
@@ -142,14 +144,18 @@ export function writeLlamaOnnx(dir: string, c: LlamaConfig, opts: { externalAbov
   // weights: inline tensors or one shared external-data file
   const dataName = 'model.onnx_data';
   const weightProtos: OnnxTypes.ITensorProto[] = [];
-  const fd = external ? fs.openSync(path.join(dir, dataName), 'w') : undefined;
+  const perTensor = external && opts.dataFiles === 'per-tensor';
+  const fd = external && !perTensor ? fs.openSync(path.join(dir, dataName), 'w') : undefined;
   let offset = 0;
   try {
     for (const s of specs) {
       const a = new Float32Array(s.dims.reduce((x, y) => x * y, 1));
       fillUniform(a, rng.next(), s.scale, s.offset ?? 0);
       const bytes = new Uint8Array(a.buffer);
-      if (fd !== undefined) {
+      if (perTensor) {
+        fs.writeFileSync(path.join(dir, s.name), bytes);
+        weightProtos.push({ name: s.name, dataType: T.FLOAT, dims: s.dims, dataLocation: 1, externalData: [{ key: 'location', value: s.name }] });
+      } else if (fd !== undefined) {
         fs.writeSync(fd, bytes, 0, bytes.length, offset);
         weightProtos.push({
           name: s.name, dataType: T.FLOAT, dims: s.dims, dataLocation: 1,
@@ -166,7 +172,7 @@ export function writeLlamaOnnx(dir: string, c: LlamaConfig, opts: { externalAbov
 
   const files: LlamaFiles = {
     dir, prefill: path.join(dir, 'decoder_model.onnx'), withPast: path.join(dir, 'decoder_with_past_model.onnx'),
-    ...(external ? { data: path.join(dir, dataName) } : {}), config: c, parameters: parameterCount(c), weightBytes,
+    ...(external && !perTensor ? { data: path.join(dir, dataName) } : {}), config: c, parameters: parameterCount(c), weightBytes,
   };
   for (const withPast of [false, true]) {
     const model = buildGraph(c, withPast, weightProtos, { cos, sin });

@@ -14,7 +14,7 @@ import { buildKernelModule } from './kernel/module.ts';
 import { splitExtent } from './kernel/emit-wasm.ts';
 import { estimateWork } from './kernel/analysis.ts';
 import type { ArenaLayout } from './arena.ts';
-import { planArena } from './arena.ts';
+import { ArenaError, memoryOfNode, offsetIn, planArena } from './arena.ts';
 import { kernelGenerator } from './kernels/registry.ts';
 import './kernels/index.ts';
 import type { CompiledManifest, CompiledModelCommitment, CompiledNode, CompiledVmNode } from './format.ts';
@@ -34,20 +34,29 @@ export function kernelForNode(g: Graph, n: Node): Kernel {
   return gen({ op: n.op, name: n.name, inputs: n.inputs.map((i) => g.tensors[i]!), outputs: n.outputs.map((o) => g.tensors[o]!), attrs: n.attrs });
 }
 
-/** Buffer → arena address: inputs and outputs by position, scratch packed in the scratch area. */
-export function nodeLayout(n: Node, k: Kernel, arena: ArenaLayout): { addressOf(b: Buffer): number } {
+/**
+ * Buffer → address in the arena memory node `index` runs in: inputs and outputs by position, scratch
+ * packed in that memory's scratch area.
+ */
+export function nodeLayout(n: Node, k: Kernel, arena: ArenaLayout, index: number): { addressOf(b: Buffer): number } {
+  const mem = arena.memories[memoryOfNode(arena, index)]!;
+  const at = (t: number) => {
+    const o = offsetIn(mem, t);
+    if (o === undefined) throw new CompileError(`node '${n.name}' (${n.op}): tensor ${t} has no slot in its arena memory`);
+    return o;
+  };
   const map = new Map<Buffer, number>();
   const ins = k.buffers.filter((b) => b.role === 'input');
   const outs = k.buffers.filter((b) => b.role === 'output');
   if (ins.length !== n.inputs.length || outs.length !== n.outputs.length) {
     throw new CompileError(`kernel for ${n.op} declares ${ins.length}/${outs.length} buffers for ${n.inputs.length}/${n.outputs.length} tensors`);
   }
-  ins.forEach((b, i) => map.set(b, arena.offsets[n.inputs[i]!]!));
-  outs.forEach((b, i) => map.set(b, arena.offsets[n.outputs[i]!]!));
-  let at = arena.scratchOffset;
+  ins.forEach((b, i) => map.set(b, at(n.inputs[i]!)));
+  outs.forEach((b, i) => map.set(b, at(n.outputs[i]!)));
+  let s = mem.scratchOffset;
   for (const b of k.buffers.filter((x) => x.role === 'scratch')) {
-    map.set(b, at);
-    at += Math.ceil((b.numel * dtypeSize(b.dtype)) / 64) * 64;
+    map.set(b, s);
+    s += Math.ceil((b.numel * dtypeSize(b.dtype)) / 64) * 64;
   }
   return { addressOf: (b) => map.get(b)! };
 }
@@ -62,6 +71,11 @@ export interface CompileOptions {
   vm?: boolean;
   /** Told about a node whose OPVM step bound is weaker than usual (default: a warning line on stderr). */
   onWarning?: (message: string) => void;
+  /**
+   * Most bytes of one native arena memory (default: one wasm32 memory, 4 GiB − 64 KiB); a model that needs
+   * more is cut into several memories (compiler/arena.ts). Tests set it small to exercise that path.
+   */
+  memoryLimit?: number;
 }
 
 export interface CompiledKernel {
@@ -93,11 +107,18 @@ export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}
     throw new CompileError(`${source}: ${missing.size} op${missing.size > 1 ? 's have' : ' has'} no kernel yet:`,
       [...missing].map(([op, names]) => `${op}: used by ${names.slice(0, 3).map((x) => `'${x}'`).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`));
   }
-  const arena = planArena(g, Math.max(0, ...kernels.map(scratchBytes)));
+  let arena: ArenaLayout;
+  try {
+    arena = planArena(g, kernels.map(scratchBytes), opts.memoryLimit);
+  } catch (e) {
+    if (e instanceof ArenaError) throw new CompileError(`${source}: ${e.message}`);
+    throw e;
+  }
   const compiled = g.nodes.map((n, i) => {
     const t0 = performance.now();
     const k = kernels[i]!;
-    const wasm = buildKernelModule(k, nodeLayout(n, k, arena), { simd: true, memoryPages: arena.pages, shared: true });
+    const pages = arena.memories[memoryOfNode(arena, i)]!.pages;
+    const wasm = buildKernelModule(k, nodeLayout(n, k, arena, i), { simd: true, memoryPages: pages, shared: true });
     opts.onProgress?.(i + 1, g.nodes.length);
     const file = `${KERNEL_DIR}/${String(i).padStart(4, '0')}.wasm`;
     let vm: { node: CompiledVmNode; code: Uint8Array } | undefined;
@@ -135,6 +156,10 @@ function compileVm(k: Kernel, n: Node, i: number): { node: CompiledVmNode; code:
       },
     };
   } catch (e) {
+    if (e instanceof LayoutError && /bytes of VM memory/.test(e.message)) {
+      // one node's inputs, outputs and scratch exceed the OPVM's memory (docs/opvm.md §7): only splitting the node helps
+      throw new CompileError(`node ${i + 1} '${n.name}' (${n.op}): OPVM: ${e.message}; a node this large must be split into smaller nodes`);
+    }
     if (e instanceof LowerError || e instanceof LayoutError) throw new CompileError(`node '${n.name}' (${n.op}): OPVM: ${e.message}`);
     throw e;
   }
@@ -147,6 +172,19 @@ function stepBoundNote(b: StepBound): { stepBoundNote?: string } {
   if (b.fallback !== null) return { stepBoundNote: `no step bound (${b.fallback}): capped at MAX_STEPS = 2^48` };
   if (b.unknownLoops > 0) return { stepBoundNote: `${b.unknownLoops} of ${b.loops} loops have no kernel loop range; bounded by the kernel's longest loop` };
   return {};
+}
+
+/**
+ * The weights file: a hard link when the file system allows (bundles are never modified in place, only
+ * replaced by rename, so sharing the inode is safe and compile neither reads nor writes the weights a second
+ * time), else a copy (a reflink where supported).
+ */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to, fs.constants.COPYFILE_FICLONE);
+  }
 }
 
 export function compileBundle(bundleDir: string, outDir: string, opts: CompileOptions = {}): CompiledManifest {
@@ -165,7 +203,7 @@ export function compileBundle(bundleDir: string, outDir: string, opts: CompileOp
       if (k.opvm) fs.writeFileSync(path.join(tmp, k.node.vm!.code), k.opvm);
     }
     fs.copyFileSync(path.join(bundleDir, GRAPH_FILE), path.join(tmp, GRAPH_FILE));
-    fs.copyFileSync(path.join(bundleDir, WEIGHTS_FILE), path.join(tmp, WEIGHTS_FILE));
+    linkOrCopy(path.join(bundleDir, WEIGHTS_FILE), path.join(tmp, WEIGHTS_FILE));
     const manifest: CompiledManifest = {
       format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: b.modelHash, compiler: 'opml 0.1.0',
       arena: { ...c.arena, offsets: [...c.arena.offsets] }, nodes: c.kernels.map((k) => k.node),

@@ -3,9 +3,14 @@
  * and one OPVM program, and a manifest with the arena layout, every kernel's hash, each OPVM program's
  * memory layout and code root, and the model commitment.
  */
+import type { ArenaMemory } from './arena.ts';
+
 export const COMPILED_FORMAT = 'opml-compiled';
-/** 4: OPVM nodes carry a step bound, and records and the model commitment are version 2 (docs/commitments.md). */
-export const COMPILED_VERSION = 4;
+/**
+ * 4: OPVM nodes carry a step bound, and records and the model commitment are version 2 (docs/commitments.md).
+ * 5: the native arena may span several memories (`arena.memories`, `arena.homes`).
+ */
+export const COMPILED_VERSION = 5;
 export const OPVM_DIR = 'opvm';
 export const MANIFEST_FILE = 'manifest.json';
 export const KERNEL_DIR = 'kernels';
@@ -73,8 +78,12 @@ export interface CompiledManifest {
   version: number;
   modelHash: string;
   compiler: string;
-  /** Kernels import a shared memory of exactly `pages` pages (so worker threads can share the arena). */
-  arena: { offsets: number[]; scratchOffset: number; scratchBytes: number; bytes: number; pages: number };
+  /**
+   * The native arena (compiler/arena.ts): one or more memories, each run by consecutive nodes. A node's
+   * kernel imports its memory, shared (so worker threads can share it), of exactly that memory's `pages`.
+   * `offsets`/`homes`: each tensor's offset in its home memory; `bytes`/`pages`: totals.
+   */
+  arena: { offsets: number[]; homes: number[]; memories: ArenaMemory[]; scratchOffset: number; scratchBytes: number; bytes: number; pages: number };
   nodes: CompiledNode[];
   /** docs/commitments.md; absent when compiled without OPVM programs. */
   model?: CompiledModelCommitment;

@@ -30,7 +30,7 @@ import { toHex } from '../converter/ir/keccak.ts';
 import { commitTensor } from '../compiler/commit/tensor.ts';
 import { SlotTree } from '../compiler/commit/graph-state.ts';
 import type { Bytes32 } from '../compiler/commit/merkle.ts';
-import { MANIFEST_FILE } from '../compiler/format.ts';
+import { COMPILED_VERSION, MANIFEST_FILE } from '../compiler/format.ts';
 import { writeTensorPb } from '../converter/io/tensor-files.ts';
 import { NativeExecutor, RunError } from './native/executor.ts';
 import { SplitMix64, argmax, sampleToken } from './sample.ts';
@@ -221,7 +221,8 @@ async function prepareBundle(file: string, shapes: Map<string, number[]>, trim: 
     const w = writeBundle(graph, tmp, { format: 'onnx', file: path.basename(file), opsets: { '': sig.opset } });
     dir = path.join(root, `${w.modelHash.slice(2, 18)}.opmlc`);
     const manifest = path.join(dir, MANIFEST_FILE);
-    const cached = fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { modelHash: string }).modelHash === w.modelHash;
+    const prev = fs.existsSync(manifest) ? JSON.parse(fs.readFileSync(manifest, 'utf8')) as { modelHash: string; version: number } : undefined;
+    const cached = prev?.modelHash === w.modelHash && prev.version === COMPILED_VERSION; // a cache of an older opml is compiled again
     if (cached) o.onCompile?.(what, 'cached');
     else {
       o.onCompile?.(what, 'start');

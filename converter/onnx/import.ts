@@ -45,8 +45,14 @@ const MAX_IR = 9;
 export function readOnnxModel(file: string): OnnxTypes.ModelProto {
   let bytes: Buffer;
   try {
+    // A protobuf message cannot exceed 2 GiB: larger weights must live in external-data files.
+    const size = fs.statSync(file).size;
+    if (size > 2 ** 31) {
+      throw new ConvertError(`${file}: ${(size / 2 ** 30).toFixed(1)} GiB, larger than an ONNX protobuf can be (2 GiB); save its weights as external data (onnx.save_model(model, path, save_as_external_data=True)) and convert model.onnx with its data files beside it`, 'malformed');
+    }
     bytes = fs.readFileSync(file);
   } catch (e) {
+    if (e instanceof ConvertError) throw e;
     throw new ConvertError(`${file}: cannot read ${fileProblem(e)}`, 'malformed');
   }
   let m: OnnxTypes.ModelProto;

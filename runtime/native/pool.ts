@@ -1,5 +1,5 @@
 /**
- * A pool of worker threads sharing the executor's arena memory. A kernel whose body is one top-level
+ * A pool of worker threads sharing the executor's arena memories. A kernel whose body is one top-level
  * parallel loop is split into contiguous output ranges, one per thread; every output is computed by
  * exactly one thread with the same code, so results are bit-identical to a single thread.
  */
@@ -18,12 +18,13 @@ export class ThreadPool {
     private readonly ranges: Int32Array,
   ) {}
 
-  static async start(threads: number, memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[]): Promise<ThreadPool> {
+  /** `memOf[i]`: index in `memories` of the memory kernel `modules[i]` imports. */
+  static async start(threads: number, memories: readonly WebAssembly.Memory[], memOf: readonly number[], modules: readonly WebAssembly.Module[]): Promise<ThreadPool> {
     const ctrlBuf = new SharedArrayBuffer(16);
     const rangesBuf = new SharedArrayBuffer(8 * Math.max(1, threads));
     const workers: Worker[] = [];
     for (let id = 0; id < threads - 1; id++) {
-      workers.push(new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { memory, modules, ctrl: ctrlBuf, ranges: rangesBuf, id } }));
+      workers.push(new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { memories, memOf, modules, ctrl: ctrlBuf, ranges: rangesBuf, id } }));
     }
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
