@@ -132,6 +132,11 @@ test('inspect: missing, not a bundle, garbage graph.json, truncated weights', ()
   rejects(['inspect', 'notes.txt'], ['notes.txt'], /make one with 'opml convert'/);
   const g = damaged('garbage-graph.opmlc', (d) => fs.writeFileSync(path.join(d, 'graph.json'), '{"format": "opml-gra'));
   rejects(['inspect', g], [path.join(g, 'graph.json')], /convert the model again/);
+  const i = damaged('incomplete-graph.opmlc', (d) => {
+    const j = JSON.parse(fs.readFileSync(path.join(d, 'graph.json'), 'utf8'));
+    fs.writeFileSync(path.join(d, 'graph.json'), JSON.stringify({ format: j.format, version: j.version }));
+  });
+  rejects(['inspect', i], [path.join(i, 'graph.json'), 'no tensors'], /the bundle is damaged, convert the model again/);
   const w = damaged('truncated-weights.opmlc', (d) => fs.truncateSync(path.join(d, 'weights.bin'), 1000));
   rejects(['inspect', w], [path.join(w, 'weights.bin')], /truncated .*convert the model again/);
 });

@@ -35,6 +35,12 @@ export function readBundle(dir: string, opts: { verifyWeights?: boolean } = {}):
   if (json.format !== BUNDLE_FORMAT || json.version !== BUNDLE_VERSION) {
     throw new BundleError(`${gp}: format ${json.format} v${json.version}, this opml reads ${BUNDLE_FORMAT} v${BUNDLE_VERSION}; convert the model again with this opml`);
   }
+  const missing: string[] = [
+    ...(['tensors', 'inputs', 'outputs', 'constants', 'nodes'] as const).filter((k) => !Array.isArray(json[k])),
+    ...(typeof json.weightsBytes === 'number' ? [] : ['weightsBytes']),
+    ...(typeof json.modelHash === 'string' ? [] : ['modelHash']),
+  ];
+  if (missing.length) throw new BundleError(`${gp}: incomplete (no ${missing.join(', ')}); the bundle is damaged, convert the model again`);
   const wsize = fs.existsSync(wp) ? fs.statSync(wp).size : -1;
   if (wsize !== json.weightsBytes) throw new BundleError(`${wp}: ${wsize < 0 ? 'missing' : `${wsize} bytes`}, graph.json says ${json.weightsBytes}; the bundle is truncated or damaged, convert the model again`);
 
