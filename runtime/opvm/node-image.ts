@@ -7,7 +7,7 @@ import { numel } from '../../converter/ir/types.ts';
 import { dtypeSize } from '../../converter/ir/dtype.ts';
 import type { CompiledVmNode, CompiledVmRegion } from '../../compiler/format.ts';
 import { VmMemory } from './memory.ts';
-import type { NodeImage } from './tracer.ts';
+import type { ImageRegion, NodeImage } from './tracer.ts';
 
 function region(vm: CompiledVmNode, kind: CompiledVmRegion['kind'], index: number): CompiledVmRegion {
   const r = vm.regions.find((x) => x.kind === kind && x.index === index);
@@ -15,8 +15,13 @@ function region(vm: CompiledVmNode, kind: CompiledVmRegion['kind'], index: numbe
   return r;
 }
 
-/** The node's memory image; `value(tensorId)` gives each input's little-endian bytes. */
-export function nodeImage(g: Graph, n: Node, vm: CompiledVmNode, code: Uint8Array, value: (id: number) => Uint8Array): NodeImage {
+/**
+ * The node's memory image; `value(tensorId)` gives each input's little-endian bytes, `dataRoot(tensorId)`
+ * an input's data root when the caller knows it (the tracer then never hashes that region). The image
+ * carries the region layout (with the code root and the known input roots), so the tracer takes its
+ * fast path (runtime/opvm/tracer.ts).
+ */
+export function nodeImage(g: Graph, n: Node, vm: CompiledVmNode, code: Uint8Array, value: (id: number) => Uint8Array, dataRoot?: (id: number) => Uint8Array | undefined): NodeImage {
   const total = vm.regions.reduce((a, r) => Math.max(a, r.address + 32 * 2 ** r.height), 32);
   const mem = VmMemory.create(total);
   mem.write(region(vm, 'code', 0).address, code);
@@ -27,7 +32,11 @@ export function nodeImage(g: Graph, n: Node, vm: CompiledVmNode, code: Uint8Arra
     if (bytes.length !== want) throw new RangeError(`input ${i} of node '${n.name}' has ${bytes.length} bytes, expected ${want}`);
     if (bytes.length) mem.write(region(vm, 'input', i).address, bytes);
   });
-  return { mem, pc: vm.codeBase, code: { first: vm.codeBase, count: vm.insns } };
+  const regions: ImageRegion[] = vm.regions.map((r) => {
+    const root = r.kind === 'code' ? Uint8Array.from(Buffer.from(vm.codeRoot.slice(2), 'hex')) : r.kind === 'input' ? dataRoot?.(n.inputs[r.index]!) : undefined;
+    return { kind: r.kind, index: r.index, address: r.address, height: r.height, ...(root ? { root } : {}) };
+  });
+  return { mem, pc: vm.codeBase, code: { first: vm.codeBase, count: vm.insns }, regions, rebuild: () => nodeImage(g, n, vm, code, value, dataRoot) };
 }
 
 /** Output position i's bytes from a node's final memory. */

@@ -1,0 +1,146 @@
+/**
+ * The fast tracer (checkpoints, region roots; runtime/opvm/tracer.ts `Tracer`) against the reference
+ * tracer (`ReplayTracer`: whole-memory snapshots and tree) on real nodes of the bundled models: the same
+ * state hashes at random steps, at a dissection's cut points served in one pass, at 0, the last step and
+ * beyond the end; the same step proofs (bytes) and memory proofs; and the fallback to the reference path
+ * when a program writes outside its output and scratch regions.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import type { TensorId } from '../../converter/ir/types.ts';
+import { importModel } from '../../converter/convert.ts';
+import { readTensorFile } from '../../converter/io/tensor-files.ts';
+import { toHex } from '../../converter/ir/keccak.ts';
+import { compileGraph } from '../../compiler/compile.ts';
+import type { CompiledManifest } from '../../compiler/format.ts';
+import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
+import { dataRoot } from '../../compiler/commit/tensor.ts';
+import { encodeInsn, insn, Op, LEAF_BYTES } from '../../compiler/opvm/isa.ts';
+import type { Insn } from '../../compiler/opvm/isa.ts';
+import { NativeExecutor } from '../native/executor.ts';
+import { nodeImage, vmRegion } from '../opvm/node-image.ts';
+import { ReplayTracer, Tracer } from '../opvm/tracer.ts';
+import type { NodeImage } from '../opvm/tracer.ts';
+import { VmMemory } from '../opvm/memory.ts';
+import { stateHash } from '../opvm/state.ts';
+import { packProof } from '../opvm/proof.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const MODELS = [['fmnist-cnn', 'model.onnx'], ['fmnist-cnn-int8', 'model.onnx'], ['fmnist-mlp', 'model.onnx'], ['tiny-transformer', 'model.onnx']] as const;
+
+/** Deterministic pseudo-random steps. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 2 ** 32; };
+}
+
+const h = (t: { stateAt(s: number): Parameters<typeof stateHash>[0] }, s: number) => toHex(stateHash(t.stateAt(s)));
+
+function compare(fast: Tracer, ref: ReplayTracer, what: string, seed: number, outLeaf: number): void {
+  const steps = fast.runToEnd();
+  assert.ok(fast.fast, `${what}: fast path`);
+  assert.equal(ref.runToEnd(), steps, `${what}: step count`);
+  const r = rng(seed);
+  const picks = [0, 1, steps - 1, steps, steps + 5, ...Array.from({ length: 12 }, () => Math.floor(r() * steps))];
+  // out of order on purpose: backward queries restore checkpoints, forward ones continue
+  for (const s of picks) assert.equal(h(fast, s), h(ref, s), `${what}: state ${s} of ${steps}`);
+  for (const s of [0, steps - 1, ...Array.from({ length: 5 }, () => Math.floor(r() * steps))]) {
+    const a = fast.proveStep(s), b = ref.proveStep(s);
+    assert.equal(toHex(packProof(a.proof)), toHex(packProof(b.proof)), `${what}: proof of step ${s}`);
+    assert.equal(toHex(stateHash(a.post)), toHex(stateHash(b.post)), `${what}: post-state of step ${s}`);
+  }
+  // a 16-way dissection round of a random interval, served in one pass
+  const lo = Math.floor(r() * steps), hi = Math.min(steps, lo + 1 + Math.floor(r() * steps));
+  const cuts = Array.from({ length: 17 }, (_, j) => lo + Math.floor(((hi - lo) * j) / 16));
+  const states = fast.statesAt(cuts);
+  cuts.forEach((s, j) => assert.equal(toHex(stateHash(states[j]!)), h(ref, s), `${what}: cut point ${s}`));
+  assert.deepEqual(fast.memoryProof(steps, outLeaf).map(toHex), ref.memoryProof(steps, outLeaf).map(toHex), `${what}: output region path`);
+  assert.ok(Buffer.from(fast.finalMemory.dense).equals(Buffer.from(ref.finalMemory.dense)), `${what}: final memory`);
+}
+
+for (const [name, file] of MODELS) {
+  test(`${name}: fast tracer == reference tracer on every node (states, cut points, step and memory proofs)`, async () => {
+    const { graph } = importModel(path.join(ROOT, 'models', name, file));
+    const compiled = compileGraph(graph, name);
+    const manifest: CompiledManifest = {
+      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
+      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node), model: compiled.model!,
+    };
+    const input = readTensorFile(path.join(ROOT, 'models', name, 'samples', 'input_1.pb'), graph.tensors[graph.inputs[0]!]);
+    const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
+    try {
+      ex.run([input]);
+      const bytes = (id: number) => { const t = ex.tensor(id as TensorId); return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength); };
+      graph.nodes.forEach((n, k) => {
+        const vm = compiled.kernels[k]!.node.vm!;
+        const code = compiled.kernels[k]!.opvm!;
+        const image = (roots: boolean) => nodeImage(graph, n, vm, code, bytes, roots ? (id) => dataRoot(bytes(id)) : undefined);
+        const outLeaf = vmRegion(vm, 'output', 0).address / LEAF_BYTES;
+        // small intervals and a small checkpoint cap, so that restores, diffs, full copies and thinning all happen
+        const every = 1 << (6 + (k % 6));
+        compare(new Tracer(image(k % 2 === 0), { snapshotEvery: every, maxSnapshots: 9 }), new ReplayTracer(image(false)), `node ${k + 1} ${n.op}`, 7 + k, outLeaf);
+      });
+    } finally {
+      await ex.close();
+    }
+  });
+}
+
+/** A hand-made image with a layout: code at leaf 0 (8 leaves), an input region, an output region. */
+function handImage(prog: Insn[], withRebuild: boolean): NodeImage {
+  const make = (): NodeImage => {
+    const mem = VmMemory.create(2048);
+    const code = new Uint8Array(32 * prog.length);
+    prog.forEach((p, i) => encodeInsn(p, code, 32 * i));
+    mem.write(0, code);
+    mem.write(512, new Uint8Array(64).map((_, i) => i + 1));
+    const regions = [
+      { kind: 'code' as const, index: 0, address: 0, height: 4 },
+      { kind: 'input' as const, index: 0, address: 512, height: 2 },
+      { kind: 'output' as const, index: 0, address: 1024, height: 2 },
+    ];
+    return { mem, pc: 0, code: { first: 0, count: prog.length }, regions, ...(withRebuild ? { rebuild: make } : {}) };
+  };
+  return make();
+}
+
+/** r1 counts down from 200; each iteration loads the input, adds, stores into `storeAt`. */
+function loop(storeAt: number): Insn[] {
+  return [
+    insn(Op.MOV, { rd: 1, immB: true, imm: 200n }),
+    insn(Op.MOV, { rd: 3, immB: true, imm: 0n }),
+    insn(Op.LOAD32, { rd: 2, ra: 3, off: 512 }), // 2: loop head
+    insn(Op.I32_ADD, { rd: 4, ra: 4, rb: 2 }),
+    insn(Op.I32_ADD, { rd: 5, ra: 1, immB: true, imm: 0n }),
+    insn(Op.I32_AND, { rd: 5, ra: 5, immB: true, imm: 7n }),
+    insn(Op.I32_SHL, { rd: 5, ra: 5, immB: true, imm: 2n }),
+    insn(Op.STORE32, { ra: 5, rb: 4, off: storeAt }),
+    insn(Op.I32_SUB, { rd: 1, ra: 1, immB: true, imm: 1n }),
+    insn(Op.BRNZ, { ra: 1, target: 2 }),
+    insn(Op.HALT, {}),
+  ];
+}
+
+test('fast tracer: a run confined to its output region stays on the fast path; a store into an input or the code falls back, with the same answers', () => {
+  for (const [storeAt, confined] of [[1024, true], [512, false], [64, false]] as const) {
+    for (const withRebuild of [true, false]) {
+      const fast = new Tracer(handImage(loop(storeAt), withRebuild), { snapshotEvery: 16, maxSnapshots: 5 });
+      const ref = new ReplayTracer(handImage(loop(storeAt), false));
+      const steps = fast.runToEnd();
+      assert.equal(steps, ref.runToEnd());
+      assert.equal(fast.fast, confined, `store at ${storeAt}`);
+      for (let s = 0; s <= steps + 1; s += 7) assert.equal(h(fast, s), h(ref, s), `store at ${storeAt}, state ${s}`);
+      for (const s of [0, 3, 9, steps - 1]) assert.equal(toHex(packProof(fast.proveStep(s).proof)), toHex(packProof(ref.proveStep(s).proof)));
+    }
+  }
+});
+
+test('fast tracer: a fault after step s changes every later state as in the reference tracer', () => {
+  const fault = { step: 50, reg: 4, xor: 1n << 20n };
+  const fast = new Tracer(handImage(loop(1024), true), { snapshotEvery: 8, fault });
+  const ref = new ReplayTracer(handImage(loop(1024), false), { fault });
+  const steps = fast.runToEnd();
+  assert.equal(steps, ref.runToEnd());
+  for (let s = 0; s <= steps; s += 5) assert.equal(h(fast, s), h(ref, s), `state ${s}`);
+});
