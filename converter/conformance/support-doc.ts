@@ -12,7 +12,7 @@ import { KNOWN_VALUE_FAILURES } from './known-failures.ts';
 const REFUSED = ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial',
   'SequenceAt', 'SequenceConstruct', 'SequenceEmpty', 'SequenceErase', 'SequenceInsert', 'SequenceLength', 'SequenceMap',
   'SplitToSequence', 'ConcatFromSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement',
-  'StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit', 'Loop', 'Scan',
+  'StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit',
   'NonMaxSuppression'];
 
 export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string {

@@ -15,8 +15,11 @@ const A = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7
 export class OnnxNodeContext {
   readonly opType: string;
   readonly name: string;
-  /** Lowers a subgraph (an If branch) in this scope and returns its outputs; set by the importer. */
-  inlineGraph: (g: OnnxTypes.IGraphProto) => TensorId[] = () => this.fail('subgraphs are not supported here');
+  /**
+   * Lowers a subgraph (an If branch, a loop body) in this scope, with its inputs bound to `bind`, and
+   * returns its outputs; set by the importer.
+   */
+  inlineGraph: (g: OnnxTypes.IGraphProto, bind?: ReadonlyMap<string, TensorId>) => TensorId[] = () => this.fail('subgraphs are not supported here');
   private readonly attrMap: Map<string, OnnxTypes.IAttributeProto>;
 
   constructor(

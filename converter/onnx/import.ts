@@ -229,8 +229,9 @@ export function runNodes(
   const sorted = topoSort(nodes, new Set(values.keys()));
   sorted.forEach((n, i) => {
     const ctx = new OnnxNodeContext(b, n, opset, values, modelDir, warnings, i);
-    ctx.inlineGraph = (graph) => {
+    ctx.inlineGraph = (graph, bind) => {
       const sub = new Map(values);
+      for (const [k, v] of bind ?? []) sub.set(k, v);
       for (const init of graph.initializer ?? []) {
         const d = decodeTensor(init, modelDir, `initializer '${init.name}'`, warnings);
         sub.set(init.name ?? '', d.value ? b.addConstant(init.name ?? '', d.value) : b.addLazyConstant(init.name ?? '', d.type, d.source!));

@@ -226,7 +226,7 @@ test('ConvTranspose output_shape becomes pads and output_padding', () => {
   assert.deepEqual(l.attrs.pads, [1, 1, 0, 0]);
 });
 
-test('MaxPool with an Indices output, BatchNormalization training refused, Resize checks', () => {
+test('MaxPool with an Indices output, BatchNormalization training mode, Resize checks', () => {
   const g = convert({
     inputs: [valueInfo('x', F.FLOAT, [1, 1, 4, 4])],
     outputs: [valueInfo('y', F.FLOAT, undefined), valueInfo('i', F.INT64, undefined)],
@@ -244,7 +244,8 @@ test('MaxPool with an Indices output, BatchNormalization training refused, Resiz
     nodes: [{ op: 'BatchNormalization', inputs: ['x', 's', 'b', 'm', 'v'], outputs: outs, attrs }],
     opset,
   });
-  expectConvertError(() => bn({ training_mode: 1 }, ['y'], 15), 'unsupported-attr', /training_mode = 1/);
+  // training_mode = 1: batch statistics, and the running statistics as outputs 1 and 2
+  assert.deepEqual(bn({ training_mode: 1 }, ['y', 'rm', 'rv'], 15).nodes.map((n) => n.op).filter((o) => o === 'ReduceMean' || o === 'BatchNormalization'), ['ReduceMean', 'ReduceMean', 'BatchNormalization']);
   expectConvertError(() => bn({}, ['y', 'rm'], 9), 'unsupported-attr', /only in training mode/);
   expectConvertError(() => bn({ spatial: 0 }, ['y'], 7), 'unsupported-attr', /spatial = 0/);
   assert.equal(bn({ is_test: 1, consumed_inputs: [0, 0, 0, 1, 1] } as unknown as Record<string, number>, ['y'], 6).nodes[0]!.op, 'BatchNormalization');
@@ -334,7 +335,7 @@ test('ONNX test data: shape conformance of the nn ops', { skip: !have && 'libonn
   const r = runShapeConformance((c) => re.test(`${c.suite}/${c.name}`));
   const failed = r.results.filter((x) => x.status !== 'pass').map((x) => `${x.case.name}: ${x.category}`);
   assert.ok(r.total > 150, `only ${r.total} cases matched`);
-  assert.deepEqual(failed, ['test_batchnorm_epsilon_training_mode: unsupported-attr', 'test_batchnorm_example_training_mode: unsupported-attr']);
+  assert.deepEqual(failed, []);
 });
 
 test('ONNX test data: LRN stays a node (pow is computed by kernels only)', { skip: !have && 'libonnx-testdata not installed' }, () => {

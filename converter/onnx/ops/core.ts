@@ -21,7 +21,12 @@ onnxOp('Dropout', (c) => {
   if (c.opset >= 12 && c.has(2)) {
     const t = c.constOf(2);
     if (!t) return c.fail('training_mode must be a constant; inference runs with training_mode = false', 'dynamic-shape');
-    if (t.data[0]) c.fail('training_mode = true makes Dropout random; OPML runs inference only', 'unsupported-attr');
+    if (t.data[0]) {
+      // Training mode drops each element with probability `ratio`: random unless ratio = 0, where
+      // every element is kept and scaled by 1/(1 − 0) = 1, so the output is the input, the mask all true.
+      const r = c.has(1) ? c.constOf(1) : undefined;
+      if (!r || Number(r.data[0]) !== 0) c.fail('training_mode = true with a ratio other than a constant 0 makes Dropout random; OPML runs inference only', 'unsupported-attr');
+    }
   }
   if (c.opset < 7 && c.int('is_test', 0) === 0) c.warn('is_test = 0 ignored: inference runs Dropout as identity');
   const x = c.in(0);

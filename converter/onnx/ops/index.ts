@@ -6,4 +6,5 @@ import './reduce.ts';
 import './nn.ts';
 import './quant.ts';
 import './special.ts';
+import './control.ts';
 import './refused.ts';

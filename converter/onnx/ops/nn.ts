@@ -228,9 +228,7 @@ onnxOp('GlobalLpPool', (c) => {
 onnxOp('BatchNormalization', (c) => {
   requireFloat(c, 0, 'X');
   for (let i = 1; i <= 4; i++) requireFloat(c, i, ['', 'scale', 'B', 'mean', 'var'][i]!);
-  if (c.opset >= 14 && c.int('training_mode', 0)) {
-    return c.fail('training_mode = 1 (batch statistics and running-mean outputs) is not supported; export the model in inference mode');
-  }
+  if (c.opset >= 14 && c.int('training_mode', 0)) return batchNormTraining(c);
   if (c.opset < 7 && c.hasAttr('is_test') && c.int('is_test') === 0 && [1, 2, 3, 4].some((i) => c.hasOut(i))) {
     return c.fail('is_test = 0 with training outputs is not supported; export the model in inference mode');
   }
@@ -245,6 +243,28 @@ onnxOp('BatchNormalization', (c) => {
   // The opset < 7 consumed_inputs attribute is a legacy memory annotation with no effect on inference.
   c.out(c.emit1('BatchNormalization', [c.in(0), c.in(1), c.in(2), c.in(3), c.in(4)], { epsilon: c.float('epsilon', 1e-5) }));
 });
+
+/**
+ * training_mode = 1 (opset 14+): normalise with the batch's own statistics (mean and biased variance
+ * over every axis but the channel axis 1) and output the updated running statistics,
+ * running = input · momentum + batch · (1 − momentum), as ONNX's reference computes them.
+ */
+function batchNormTraining(c: OnnxNodeContext): void {
+  const x = c.type(0);
+  const C = x.shape[1]!;
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+  const mean = c.emit1('ReduceMean', [c.in(0)], { axes, keepdims: 0 });
+  const diff = c.emit1('Sub', [c.in(0), c.emit1('Reshape', [mean], { shape: bshape })]);
+  const v = c.emit1('ReduceMean', [c.emit1('Mul', [diff, diff])], { axes, keepdims: 0 });
+  const y = c.emit1('BatchNormalization', [c.in(0), c.in(1), c.in(2), mean, v], { epsilon: c.float('epsilon', 1e-5) });
+  const m = c.float('momentum', 0.9);
+  const k = c.constant(hostTensor('float32', [], [m]), 'momentum');
+  const k1 = c.constant(hostTensor('float32', [], [Math.fround(1 - m)]), 'one_minus_momentum');
+  const run = (prev: TensorId, cur: TensorId) => c.emit1('Add', [c.emit1('Mul', [prev, k]), c.emit1('Mul', [cur, k1])]);
+  if (c.b.typeOf(mean).shape[0] !== C) c.fail('channel statistics of unexpected shape', 'invalid-model');
+  c.out(y, run(c.in(3), mean), run(c.in(4), v));
+}
 
 onnxOp('InstanceNormalization', (c) => {
   for (let i = 0; i < 3; i++) requireFloat(c, i, ['input', 'scale', 'B'][i]!);

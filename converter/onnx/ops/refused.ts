@@ -14,7 +14,4 @@ for (const op of ['SequenceAt', 'SequenceConstruct', 'SequenceEmpty', 'SequenceE
 for (const op of ['StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit']) {
   onnxRefuse(op, 'dtype', 'string tensors are not supported');
 }
-for (const op of ['Loop', 'Scan']) {
-  onnxRefuse(op, 'unsupported-op', 'loops with a run-time trip count are not supported (static graphs only)');
-}
 onnxRefuse('NonMaxSuppression', 'dynamic-shape', 'the number of boxes kept depends on the input values (the IR is static-shaped)');
