@@ -97,7 +97,7 @@ export function registerOpvmCommands(program: Command, deps: { chainCheck?: Chai
       try {
         r = checkProofFile(json);
       } catch (e) {
-        if (e instanceof ProofFormatError) throw new ProofFormatError(`${file}: ${e.message}`);
+        if (e instanceof ProofFormatError) throw new ProofFormatError(`${file}: ${e.message}${/prove-step/.test(e.message) ? '' : '; the proof is damaged, write it again with \'opml prove-step\''}`);
         throw e;
       }
       if (!onChain) {
