@@ -52,8 +52,11 @@ export function detectFormat(file: string): ModelFormat {
 export function importModel(file: string, opts: ConvertOptions = {}): { graph: Graph; source: BundleSource } {
   const format = detectFormat(file);
   if (format === 'tfjs') return importTfjs(file, opts);
+  opts.onProgress?.('parse', 0, 2);
   const model = readOnnxModel(file);
+  opts.onProgress?.('import', 1, 2);
   const r = importOnnx(model, file, opts);
+  opts.onProgress?.('import', 2, 2);
   return { graph: r.graph, source: { format: 'onnx', file: path.basename(file), producer: r.producer || undefined, opsets: { '': r.opset } } };
 }
 
@@ -63,9 +66,7 @@ export function defaultBundlePath(file: string): string {
 }
 
 export function convertModel(file: string, outDir: string, opts: ConvertOptions = {}): ConvertResult {
-  opts.onProgress?.('import', 0, 1);
   const { graph, source } = importModel(file, opts);
-  opts.onProgress?.('import', 1, 1);
   const r = writeBundle(graph, outDir, source, (d, t) => opts.onProgress?.('weights', d, t));
   return { dir: r.dir, modelHash: r.modelHash, graph, weightsBytes: r.weightsBytes };
 }
