@@ -9,8 +9,8 @@
  * Size: `--size small` (default, CI: d 256, 4 layers, 8 heads / 4 KV heads, FFN 688, vocab 2048),
  * `--size tiny`, `--size medium` (d 768, 12 layers, 12 heads / 4 KV heads, FFN 2048, vocab 32000: 125 M
  * parameters), or `--size 1.1b` (TinyLlama's shape: d 2048, 22 layers, FFN 5632, 32 heads / 4 KV heads,
- * vocab 32000; 4.4 GB of weights — not run by default); or OPML_BENCH_LLM_SIZE. Benchmark figures, not a
- * timed test.
+ * vocab 32000; 4.4 GB of weights in model.onnx_data, an arena of two wasm32 memories — not run by default);
+ * or OPML_BENCH_LLM_SIZE. Benchmark figures, not a timed test.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,7 +46,7 @@ export async function benchLlm(): Promise<BenchResult> {
     const job = { dir, seq: SEQ, past: SEQ - 1, kvHeads: cfg.kvHeads, headDim: cfg.dModel / cfg.heads, layers: cfg.layers, vocab: cfg.vocab };
     const phase = (p: string): Record<string, number | string> => {
       process.stderr.write(`  llm: ${p} …\n`);
-      const r = spawnSync(process.execPath, ['--import', path.join(HERE, '..', 'bin', 'preload.mjs'), '--import', 'tsx', path.join(HERE, 'llm-child.ts'), JSON.stringify({ ...job, phase: p })], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const r = spawnSync(process.execPath, ['--expose-gc', '--import', path.join(HERE, '..', 'bin', 'preload.mjs'), '--import', 'tsx', path.join(HERE, 'llm-child.ts'), JSON.stringify({ ...job, phase: p })], { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (r.status !== 0) throw new PhaseError(`${p} failed (exit ${r.status ?? r.signal}): ${(r.stderr.trim().split('\n').find((l) => /^\w*Error\b/.test(l)) ?? r.stderr.trim().split('\n').at(-1) ?? '').slice(0, 300)}`);
       return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
     };
@@ -54,10 +54,12 @@ export async function benchLlm(): Promise<BenchResult> {
     figures.nodes = conv.nodes!;
     figures.convert_s = +((conv.ms as number) / 1000).toFixed(2);
     figures.convert_rss_MB = mb(conv.maxRssBytes as number);
+    figures.convert_rss_per_weight_byte = +((conv.maxRssBytes as number) / f.weightBytes).toFixed(2); // issue 12 target ≤ 1.3
     const comp = phase('compile');
     figures.compile_prefill_s = +((comp.prefill_ms as number) / 1000).toFixed(2);
     figures.compile_decode_s = +((comp.decode_ms as number) / 1000).toFixed(2);
     figures.compile_rss_MB = mb(comp.maxRssBytes as number);
+    figures.arena_memories = comp.memories!;
     const run = phase('run');
     for (const k of ['prefill_opml_ms', 'prefill_ort_ms', 'prefill_ratio', 'prefill_max_err', 'decode_opml_ms', 'decode_ort_ms', 'decode_ratio', 'decode_max_err']) figures[k] = run[k]!;
     figures.run_rss_MB = mb(run.maxRssBytes as number);
@@ -78,7 +80,7 @@ export async function benchLlm(): Promise<BenchResult> {
     figures.generate_rss_MB = mb(gen.maxRssBytes as number);
   } catch (e) {
     if (!(e instanceof PhaseError)) throw e;
-    failed = e.message; // e.g. the 1.1b size: weights beyond one wasm32 arena (issue 12, item 1)
+    failed = e.message;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

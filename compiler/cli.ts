@@ -44,7 +44,7 @@ export function registerCompilerCommands(program: Command): void {
         progress.done();
       }
       if (!o.quiet) {
-        process.stdout.write(`compiled ${m.nodes.length} nodes → ${out} in ${(performance.now() - t0).toFixed(0)} ms (arena ${(m.arena.bytes / 2 ** 20).toFixed(1)} MiB)\n`);
+        process.stdout.write(`compiled ${m.nodes.length} nodes → ${out} in ${(performance.now() - t0).toFixed(0)} ms (arena ${(m.arena.bytes / 2 ** 20).toFixed(1)} MiB${m.arena.memories.length > 1 ? ` in ${m.arena.memories.length} memories` : ''})\n`);
       }
     });
 }

@@ -25,6 +25,7 @@ import { VmExecutor } from '../opvm/vm-executor.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import type { Graph, TensorId } from '../../converter/ir/types.ts';
+import { shape } from '../../converter/ir/types.ts';
 import { MANIFEST_FILE } from '../../compiler/format.ts';
 
 const SEQ = 5;
@@ -123,9 +124,9 @@ test('a node larger than one arena memory is named; a model larger than this mac
   const N = 70_000_000;
   const huge: Graph = {
     tensors: [
-      { name: 'x', dtype: 'float32', shape: [1, 8], origin: 'input' },
-      { name: 'w', dtype: 'float32', shape: [8, N], origin: 'constant' },
-      { name: 'y', dtype: 'float32', shape: [1, N], origin: 'node' },
+      { name: 'x', dtype: 'float32', shape: shape([1, 8]), origin: 'input' },
+      { name: 'w', dtype: 'float32', shape: shape([8, N]), origin: 'constant' },
+      { name: 'y', dtype: 'float32', shape: shape([1, N]), origin: 'node' },
     ],
     inputs: [0 as TensorId], outputs: [2 as TensorId],
     constants: new Map([[1 as TensorId, { byteLength: 32 * N, read: () => { throw new Error('weights read'); } }]]),
