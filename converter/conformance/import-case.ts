@@ -9,7 +9,8 @@ import type { Graph } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { importOnnx, readOnnxModel } from '../onnx/import.ts';
 import { ConvertError } from '../errors.ts';
-import type { TestCase } from './testdata.ts';
+import type { CaseValue, TestCase } from './testdata.ts';
+import type { StructuredInput } from '../onnx/sequence.ts';
 
 const BFLOAT16 = 16;
 
@@ -24,7 +25,7 @@ export interface ImportedCase {
   runtimeInputs: HostTensor[];
 }
 
-export function importCase(c: TestCase, inputs: readonly HostTensor[]): ImportedCase {
+export function importCase(c: TestCase, inputs: readonly CaseValue[]): ImportedCase {
   const attempt = (freeze: 'none' | 'integers' | 'small'): ImportedCase => {
     const model = readOnnxModel(c.model);
     const g = model.graph!;
@@ -38,8 +39,17 @@ export function importCase(c: TestCase, inputs: readonly HostTensor[]): Imported
     const shapes = new Map<string, number[]>();
     const frozenInputs = new Map<string, HostTensor>();
     const runtimeInputs: HostTensor[] = [];
+    const structured = new Map<string, StructuredInput>();
     graphInputs.slice(0, inputs.length).forEach((v, i) => {
-      let t = inputs[i]!;
+      const cv = inputs[i]!;
+      // Sequences and empty optionals: their elements' shapes from the test data, each element an input.
+      if ('empty' in cv) return void structured.set(v.name ?? '', { kind: 'empty' });
+      if ('sequence' in cv) {
+        structured.set(v.name ?? '', { kind: 'sequence', elements: cv.sequence.map((t) => ({ dtype: t.dtype, shape: t.shape })) });
+        return void runtimeInputs.push(...cv.sequence);
+      }
+      let t = cv;
+      if (v.type?.optionalType?.elemType?.tensorType) v.type = v.type.optionalType.elemType; // a present optional tensor is the tensor
       // ONNX 1.12 stores bfloat16 test data as uint16 bit patterns.
       if (v.type?.tensorType?.elemType === BFLOAT16 && t.dtype === 'uint16') t = { ...t, dtype: 'bfloat16' };
       // Some cases feed an input of another shape than the model declares (CastLike's `like`, whose
@@ -54,7 +64,7 @@ export function importCase(c: TestCase, inputs: readonly HostTensor[]): Imported
         runtimeInputs.push(t);
       }
     });
-    const graph = importOnnx(model, c.model, { inputShapes: shapes, frozenInputs }).graph;
+    const graph = importOnnx(model, c.model, { inputShapes: shapes, frozenInputs, structuredInputs: structured }).graph;
     return { graph, frozen: [...frozenInputs.keys()], runtimeInputs };
   };
   try {

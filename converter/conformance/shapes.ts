@@ -11,7 +11,8 @@ import { hostFromBytes } from '../ir/host-tensor.ts';
 import { decodeTensor, onnxTypeName } from '../onnx/tensor.ts';
 import { importCase } from './import-case.ts';
 import type { TestCase } from './testdata.ts';
-import { listCases, readDataSet } from './testdata.ts';
+import { flatTensors, listCases, readCaseValues } from './testdata.ts';
+import type { CaseValue } from './testdata.ts';
 
 export type CaseStatus = 'pass' | 'mismatch' | 'unsupported' | 'error';
 
@@ -37,30 +38,26 @@ export function reasonKey(msg: string): string {
 }
 
 export function checkCase(c: TestCase): CaseResult {
-  let data;
+  let inputs: CaseValue[], outputs: HostTensor[];
   try {
-    data = readDataSet(c);
+    const v = readCaseValues(c);
+    inputs = v.inputs;
+    outputs = v.outputs.flatMap(flatTensors); // a sequence output is one output per element
   } catch (e) {
+    if (e instanceof ConvertError) return { case: c, status: 'unsupported', category: 'dtype', reason: `test data: ${e.message.replace(/^\S+: /, '')}` };
     return { case: c, status: 'error', category: 'testdata', reason: (e as Error).message };
-  }
-  for (const t of data.inputs) if (!t.dtype) return { case: c, status: 'unsupported', category: 'dtype', reason: `input element type ${onnxTypeName(t.onnxType)}` };
-  let inputs: HostTensor[];
-  try {
-    inputs = data.inputs.map((t) => decodeTensor(t.proto, c.dir, t.name, { warn: () => {} }, { exact: true })).map((d) => d.value ?? hostFromBytes(d.type.dtype, d.type.shape, d.source!.read().slice()));
-  } catch (e) {
-    return { case: c, status: 'unsupported', category: 'dtype', reason: `a test input is not a plain tensor (a sequence or optional value): ${(e as Error).message}` };
   }
   try {
     const { graph: g, frozen } = importCase(c, inputs);
-    if (g.outputs.length !== data.outputs.length) {
-      return { case: c, status: 'mismatch', category: 'outputs', reason: `${g.outputs.length} outputs, expected ${data.outputs.length}` };
+    if (g.outputs.length !== outputs.length) {
+      return { case: c, status: 'mismatch', category: 'outputs', reason: `${g.outputs.length} outputs, expected ${outputs.length}` };
     }
     for (let i = 0; i < g.outputs.length; i++) {
       const got = g.tensors[g.outputs[i]!]!;
-      const want = data.outputs[i]!;
+      const want = outputs[i]!;
       const wantD = got.dtype === 'bfloat16' && want.dtype === 'uint16' ? 'bfloat16' : want.dtype; // ONNX 1.12 stores bfloat16 test data as uint16
-      if (got.dtype !== wantD || got.shape.length !== want.dims.length || got.shape.some((d, k) => d !== want.dims[k])) {
-        return { case: c, status: 'mismatch', category: 'shape', reason: `output ${i}: got ${got.dtype}[${got.shape.join('x')}], expected ${want.dtype ?? onnxTypeName(want.onnxType)}[${want.dims.join('x')}]` };
+      if (got.dtype !== wantD || got.shape.length !== want.shape.length || got.shape.some((d, k) => d !== want.shape[k])) {
+        return { case: c, status: 'mismatch', category: 'shape', reason: `output ${i}: got ${got.dtype}[${got.shape.join('x')}], expected ${wantD}[${want.shape.join('x')}]` };
       }
     }
     return { case: c, status: 'pass', frozen };

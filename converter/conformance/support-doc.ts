@@ -10,9 +10,7 @@ import { reasonKey, runShapeConformance } from './shapes.ts';
 import { KNOWN_VALUE_FAILURES } from './known-failures.ts';
 
 const REFUSED = ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial',
-  'SequenceAt', 'SequenceConstruct', 'SequenceEmpty', 'SequenceErase', 'SequenceInsert', 'SequenceLength', 'SequenceMap',
-  'SplitToSequence', 'ConcatFromSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement',
-  'StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit',
+  'StringNormalizer', 'RegexFullMatch', 'StringConcat', 'StringSplit',
   'NonMaxSuppression'];
 
 export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string {
@@ -35,6 +33,11 @@ export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string
     'float32, int32, int64, int64 on entry and back on exit (docs/ir.md §Dtypes). float16, bfloat16, uint16 and',
     'uint32 values are exact in their compute dtype; **float64 is computed at float32 precision** (values beyond',
     'float32\'s range overflow), as float64 constants always were.',
+    '',
+    'Sequences and optionals are convert-time lists: a sequence\'s length and its elements\' shapes must be static',
+    '(a sequence input becomes one model input per element, NAME[k]; a sequence output one output per element),',
+    'positions and splits constants. Loop and Scan are unrolled when the trip count and every iteration\'s',
+    'condition fold to constants (converter/onnx/sequence.ts, converter/onnx/ops/control.ts).',
     '',
     `## Lowered ONNX ops (${ops.length})`,
     '',

@@ -56,6 +56,12 @@ export class OnnxNodeContext {
     return !!(this.node.output ?? [])[i];
   }
   in(i: number): TensorId {
+    const id = this.inAny(i);
+    if (id < 0) this.fail(`input ${i} is a sequence or optional value, which this op does not take`, 'invalid-model');
+    return id;
+  }
+  /** Input i as bound: a tensor, or a sequence/optional handle (converter/onnx/sequence.ts). */
+  inAny(i: number): TensorId {
     const name = (this.node.input ?? [])[i];
     if (!name) this.fail(`input ${i} is required`);
     const id = this.values.get(name);
@@ -169,7 +175,7 @@ export class OnnxNodeContext {
       const n = names[i];
       if (!n) return;
       this.values.set(n, id);
-      if (this.b.typeOf(id).origin === 'node') this.b.rename(id, n);
+      if (id >= 0 && this.b.typeOf(id).origin === 'node') this.b.rename(id, n);
     });
     for (let i = ids.length; i < names.length; i++) {
       if (names[i]) this.fail(`output ${i} ('${names[i]}') is not supported by this converter`, 'unsupported-attr');

@@ -16,7 +16,9 @@ import type { WarningSink } from '../errors.ts';
 import { ConvertError, fileProblem } from '../errors.ts';
 import { decodeTensor, irDTypeOf, onnxTypeName } from './tensor.ts';
 import { enterBoundary, leaveBoundary } from './boundary.ts';
-import { isBoundary } from '../ir/dtype.ts';
+import { isBoundary, isDType } from '../ir/dtype.ts';
+import type { StructuredInput } from './sequence.ts';
+import { handleValue, isHandle, makeHandle } from './sequence.ts';
 import { OnnxNodeContext } from './context.ts';
 import { onnxHandler, onnxRefusal } from './registry.ts';
 import './ops/index.ts';
@@ -29,6 +31,11 @@ export interface OnnxImportOptions {
    * the static IR needs such values at convert time. They are no longer inputs of the converted model.
    */
   frozenInputs?: ReadonlyMap<string, HostTensor>;
+  /**
+   * Sequence and optional graph inputs: a sequence's element dtypes and shapes (each element becomes an
+   * IR input NAME[k]), or an empty optional (converter/onnx/sequence.ts).
+   */
+  structuredInputs?: ReadonlyMap<string, StructuredInput>;
   warnings?: WarningSink;
 }
 
@@ -148,8 +155,20 @@ export function importOnnx(model: OnnxTypes.ModelProto, file: string, opts: Onnx
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
     if (values.has(name)) continue;
-    const tt = vi.type?.tensorType;
-    if (!tt) throw new ConvertError(`${file}: input '${name}' is not a tensor (sequence, map and optional inputs are not supported)`, 'dtype');
+    let tt = vi.type?.tensorType;
+    const st = opts.structuredInputs?.get(name);
+    if (!tt && st) {
+      used.add(name);
+      if (st.kind === 'empty') { values.set(name, makeHandle(b, null)); continue; }
+      const items = st.elements.map((e, k) => {
+        if (!isDType(e.dtype)) throw new ConvertError(`${file}: input '${name}' element ${k} has dtype ${e.dtype}`, 'dtype');
+        return enterBoundary(b, b.addInput(`${name}[${k}]`, { dtype: e.dtype, shape: shape(e.shape) }), `${name}[${k}]`);
+      });
+      values.set(name, makeHandle(b, items));
+      continue;
+    }
+    if (!tt && vi.type?.optionalType?.elemType?.tensorType) tt = vi.type.optionalType.elemType.tensorType; // a present optional tensor
+    if (!tt) throw new ConvertError(`${file}: input '${name}' is a sequence or optional value; give its elements (the IR carries tensors; see converter/onnx/sequence.ts)`, 'dtype');
     const dtype = irDTypeOf(tt.elemType ?? 0);
     if (!dtype) throw new ConvertError(`${file}: input '${name}' has element type ${onnxTypeName(tt.elemType ?? 0)}; the IR carries float32, int8/16/32/64, uint8 and bool, and float64, float16, bfloat16, uint16/32/64 at the model's interface`, 'dtype');
     const declared = (tt.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && int64(d.dimValue) > 0 ? int64(d.dimValue) : d.dimParam || '?'));
@@ -198,7 +217,15 @@ export function importOnnx(model: OnnxTypes.ModelProto, file: string, opts: Onnx
     const name = vi.name ?? '';
     let id = values.get(name);
     if (id === undefined) throw new ConvertError(`${file}: graph output '${name}' is produced by no node`, 'invalid-model');
-    const tt = vi.type?.tensorType;
+    if (isHandle(id)) {
+      // A sequence output is one IR output per element (an empty optional, none).
+      const elemType = (vi.type?.sequenceType ?? vi.type?.optionalType?.elemType?.sequenceType)?.elemType?.tensorType?.elemType
+        ?? vi.type?.optionalType?.elemType?.tensorType?.elemType;
+      const d = elemType ? irDTypeOf(elemType) : undefined;
+      for (const item of handleValue(b, id) ?? []) outs.push(d ? leaveBoundary(b, item, d, name) : item);
+      continue;
+    }
+    const tt = vi.type?.tensorType ?? vi.type?.optionalType?.elemType?.tensorType;
     const outD = tt?.elemType ? irDTypeOf(tt.elemType) : undefined;
     if (outD) id = leaveBoundary(b, id, outD, name);
     const t = b.typeOf(id);

@@ -10,7 +10,8 @@ import { importCase } from '../../converter/conformance/import-case.ts';
 import { ConvertError } from '../../converter/errors.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import type { TestCase } from '../../converter/conformance/testdata.ts';
-import { listCases } from '../../converter/conformance/testdata.ts';
+import { flatTensors, listCases, readCaseValues } from '../../converter/conformance/testdata.ts';
+import type { CaseValue } from '../../converter/conformance/testdata.ts';
 import { reasonKey } from '../../converter/conformance/shapes.ts';
 import { compileGraph, CompileError } from '../../compiler/compile.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
@@ -82,13 +83,11 @@ export interface E2EOptions {
 }
 
 export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2EResult> {
-  const setDir = path.join(c.dir, 'test_data_set_0');
-  const files = fs.existsSync(setDir) ? fs.readdirSync(setDir) : [];
-  const byIndex = (prefix: string) => files.filter((f) => f.startsWith(prefix)).sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3)));
-  let inputs: HostTensor[], expected: HostTensor[];
+  let inputs: CaseValue[], expected: HostTensor[];
   try {
-    inputs = byIndex('input_').map((f) => readTestTensor(path.join(setDir, f)));
-    expected = byIndex('output_').map((f) => readTestTensor(path.join(setDir, f)));
+    const v = readCaseValues(c);
+    inputs = v.inputs;
+    expected = v.outputs.flatMap(flatTensors); // a sequence output is one output per element
   } catch (e) {
     return { case: c, status: 'unsupported', category: 'dtype', reason: `test data: ${(e as Error).message}` };
   }
@@ -107,6 +106,7 @@ export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2ERe
     };
     const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
     const outs = ex.run(runtimeInputs);
+    if (outs.length !== expected.length) return { case: c, status: 'fail', category: 'values', reason: `${outs.length} outputs, expected ${expected.length}` };
     for (let i = 0; i < expected.length; i++) {
       const why = outs[i] ? compareTensors(outs[i]!, expected[i]!) : 'missing output';
       if (why) return { case: c, status: 'fail', category: 'values', reason: `output ${i}: ${why}` };

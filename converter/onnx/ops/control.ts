@@ -37,7 +37,7 @@ onnxOp('Loop', (c) => {
     if (!v) return c.fail('the initial condition must be a constant (loops are unrolled at convert time)', 'dynamic-shape');
     cond = !!v.data[0];
   }
-  let carried = c.ins(2);
+  let carried = Array.from({ length: Math.max(0, c.nIn - 2) }, (_, k) => c.inAny(k + 2)); // tensors or sequences
   const nCarried = carried.length;
   const scans: TensorId[][] = [];
   let i = 0;

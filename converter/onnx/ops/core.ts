@@ -14,7 +14,7 @@ onnxOp('Constant', (c) => {
   c.fail('has no value attribute', 'malformed');
 });
 
-onnxOp('Identity', (c) => c.out(c.in(0)));
+onnxOp('Identity', (c) => c.out(c.inAny(0))); // tensors, sequences and optionals alike
 
 onnxOp('Dropout', (c) => {
   // Inference: identity. training_mode (opset 12+) is an input; a constant false is fine.

@@ -7,4 +7,6 @@ import './nn.ts';
 import './quant.ts';
 import './special.ts';
 import './control.ts';
+import './sequence.ts';
+import './tfidf.ts';
 import './refused.ts';

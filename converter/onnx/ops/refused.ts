@@ -7,11 +7,7 @@ import { onnxRefuse } from '../registry.ts';
 for (const op of ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial']) {
   onnxRefuse(op, 'unsupported-op', 'random sampling has no single correct result to prove');
 }
-for (const op of ['SequenceAt', 'SequenceConstruct', 'SequenceEmpty', 'SequenceErase', 'SequenceInsert', 'SequenceLength', 'SequenceMap',
-  'SplitToSequence', 'ConcatFromSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement']) {
-  onnxRefuse(op, 'dtype', 'sequence and optional values are not tensors; the IR carries tensors only');
-}
-for (const op of ['StringNormalizer', 'TfIdfVectorizer', 'RegexFullMatch', 'StringConcat', 'StringSplit']) {
+for (const op of ['StringNormalizer', 'RegexFullMatch', 'StringConcat', 'StringSplit']) {
   onnxRefuse(op, 'dtype', 'string tensors are not supported');
 }
 onnxRefuse('NonMaxSuppression', 'dynamic-shape', 'the number of boxes kept depends on the input values (the IR is static-shaped)');
