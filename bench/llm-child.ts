@@ -118,6 +118,20 @@ if (job.phase === 'convert') {
   out.prove_ms = performance.now() - a;
   out.node = `${node} ${p.op}`;
   out.node_steps = p.nodeSteps;
+  // one process answering a whole phase-1 dispute's queries: the first, middle and last step, and the
+  // 15 cut points of every round of a 16-way dissection down to one step (issue 12 item 3)
+  const { proveModelSteps } = await import('../runtime/opvm/prove-model.ts');
+  const N = p.nodeSteps, queries = [0, Math.floor(N / 2), N - 1];
+  for (let lo = 0, hi = N, target = Math.floor(N * 0.618); hi - lo > 1;) {
+    const m = Math.min(16, hi - lo), cuts = Array.from({ length: m + 1 }, (_, j) => lo + Math.floor(((hi - lo) * j) / m));
+    queries.push(...cuts.slice(1, -1));
+    const s = cuts.findIndex((c, j) => j < m && target >= c && target < cuts[j + 1]!);
+    [lo, hi] = [cuts[s]!, cuts[s + 1]!];
+  }
+  const b = performance.now();
+  await proveModelSteps(P('decode.opmlc'), inputs(1, job.past, g.inputs.map((i) => g.tensors[i]!.name)), node, queries);
+  out.prove_queries = queries.length;
+  out.prove_queries_ms = performance.now() - b;
 }
 else if (job.phase === 'generate') {
   // opml generate with the KV cache: 16 prompt tokens, 16 new ones, every step's commitments and states

@@ -70,6 +70,8 @@ export async function benchLlm(): Promise<BenchResult> {
     figures.prove_node = pr.node!;
     figures.prove_node_steps = pr.node_steps!;
     figures.prove_step_s = +((pr.prove_ms as number) / 1000).toFixed(2);
+    figures.prove_queries = pr.prove_queries!;
+    figures.prove_queries_s = +((pr.prove_queries_ms as number) / 1000).toFixed(2);
     figures.prove_rss_MB = mb(pr.maxRssBytes as number);
     const gen = phase('generate');
     figures.generate_compile_s = +((gen.compile_ms as number) / 1000).toFixed(2);

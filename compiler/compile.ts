@@ -22,6 +22,8 @@ import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_DIR, MANIFEST_FILE, OPVM_DIR 
 import { compileNodeVm } from './opvm/compile-node.ts';
 import type { StepBound } from './opvm/step-bound.ts';
 import { modelCommitment } from './commit/model.ts';
+import type { ChunkedTree } from './commit/constant-tree.ts';
+import { CONSTANT_TREE_FILE, encodeConstantTrees } from './commit/constant-tree.ts';
 import { LowerError } from './opvm/lower.ts';
 import { LayoutError } from './opvm/layout.ts';
 import { dtypeSize } from '../converter/ir/dtype.ts';
@@ -89,6 +91,8 @@ export interface CompiledGraph {
   arena: ArenaLayout;
   kernels: CompiledKernel[];
   model?: CompiledModelCommitment;
+  /** Each constant's data-root tree cut at CHUNK_HEIGHT, written as constant-tree.bin (compiler/commit/constant-tree.ts). */
+  constantTrees?: Map<number, ChunkedTree>;
 }
 
 /** Compile every node of a graph in memory. Throws CompileError listing every op without a kernel. */
@@ -137,6 +141,7 @@ export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}
   return {
     arena, kernels: compiled,
     model: { commitment: toHex(mc.commitment), recordsRoot: toHex(mc.recordsRoot), constantState: toHex(mc.constantState), io: toHex(mc.io) },
+    ...(mc.constantTrees ? { constantTrees: mc.constantTrees } : {}),
   };
 }
 
@@ -209,6 +214,7 @@ export function compileBundle(bundleDir: string, outDir: string, opts: CompileOp
       arena: { ...c.arena, offsets: [...c.arena.offsets] }, nodes: c.kernels.map((k) => k.node),
       ...(c.model ? { model: c.model } : {}),
     };
+    if (c.constantTrees) fs.writeFileSync(path.join(tmp, CONSTANT_TREE_FILE), encodeConstantTrees(c.constantTrees));
     fs.writeFileSync(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
     if (fs.existsSync(dir)) {
       const old = `${dir}.tmp-old-${process.pid}-${Date.now().toString(36)}`;

@@ -9,6 +9,7 @@ import { importOnnx, readOnnxModel } from './onnx/import.ts';
 import { importTfjs } from './tfjs/import.ts';
 import type { BundleSource } from './bundle/format.ts';
 import { writeBundle } from './bundle/write.ts';
+import { MAX_NODE_STEPS, splitLargeNodes } from './ir/passes/split-large.ts';
 
 export type ModelFormat = 'onnx' | 'tfjs';
 
@@ -18,6 +19,11 @@ export interface ConvertOptions {
   frozenInputs?: ReadonlyMap<string, HostTensor>;
   warnings?: WarningSink;
   onProgress?: (phase: string, done: number, total: number) => void;
+  /**
+   * Split MatMul nodes whose OPVM run could exceed this many steps into column blocks and a Concat, so
+   * that no phase-1 dispute is longer (converter/ir/passes/split-large.ts; default 2^32).
+   */
+  splitSteps?: number;
 }
 
 export interface ConvertResult {
@@ -50,6 +56,11 @@ export function detectFormat(file: string): ModelFormat {
 
 /** Import a model file into an IR graph (no disk output). */
 export function importModel(file: string, opts: ConvertOptions = {}): { graph: Graph; source: BundleSource } {
+  const r = importUnsplit(file, opts);
+  return { ...r, graph: splitLargeNodes(r.graph, opts.splitSteps ?? MAX_NODE_STEPS) };
+}
+
+function importUnsplit(file: string, opts: ConvertOptions): { graph: Graph; source: BundleSource } {
   const format = detectFormat(file);
   if (format === 'tfjs') return importTfjs(file, opts);
   opts.onProgress?.('parse', 0, 2);

@@ -8,7 +8,9 @@ import type { DType, Graph, TensorId } from '../../converter/ir/types.ts';
 import { keccak256 } from '../../converter/ir/keccak.ts';
 import type { Bytes32 } from './merkle.ts';
 import { merkleRoot } from './merkle.ts';
-import { commitTensor, typeHash, u256 } from './tensor.ts';
+import { tensorCommitment, typeHash, u256 } from './tensor.ts';
+import type { ChunkedTree } from './constant-tree.ts';
+import { chunkedRoot, chunkedTree } from './constant-tree.ts';
 
 export { typeHash };
 import { SlotTree } from './graph-state.ts';
@@ -58,13 +60,26 @@ export function nodeRecord(f: NodeRecordFields): Bytes32 {
 
 /** The constants-only graph state (inputs and node outputs zero). */
 export function constantStateRoot(g: Graph): Bytes32 {
+  return constantState(g).root;
+}
+
+/** The constants-only graph state and each constant's data-root tree cut at CHUNK_HEIGHT (compiler/commit/constant-tree.ts). */
+export function constantState(g: Graph): { root: Bytes32; trees: Map<number, ChunkedTree> } {
   const tree = new SlotTree(g.tensors.length);
-  for (const [id, c] of g.constants) tree.set(id, commitTensor(g.tensors[id]!.dtype, g.tensors[id]!.shape, c.read()));
-  return tree.root();
+  const trees = new Map<number, ChunkedTree>();
+  for (const [id, c] of g.constants) {
+    const t = g.tensors[id]!;
+    const ct = chunkedTree(c.read());
+    trees.set(id, ct);
+    tree.set(id, tensorCommitment(t.dtype, t.shape, chunkedRoot(ct)));
+  }
+  return { root: tree.root(), trees };
 }
 
 export interface ModelCommitment {
   commitment: Bytes32;
+  /** Each constant's chunked data-root tree (slot → tree), when modelCommitment computed the constant state itself. */
+  constantTrees?: Map<number, ChunkedTree>;
   recordsRoot: Bytes32;
   records: Bytes32[];
   constantState: Bytes32;
@@ -75,11 +90,13 @@ export interface ModelCommitment {
  * M = keccak256(u256(version) ‖ recordsRoot ‖ u256(nodes) ‖ constantState ‖ u256(slots) ‖ ioHash(graph inputs,
  * graph outputs)); recordsRoot is the Merkle root over the node records (node k, 1-based, at leaf k − 1).
  */
-export function modelCommitment(g: Graph, nodes: readonly CompiledNodeCommitment[], constantState = constantStateRoot(g)): ModelCommitment {
+export function modelCommitment(g: Graph, nodes: readonly CompiledNodeCommitment[], givenConstantState?: Bytes32): ModelCommitment {
+  const cs = givenConstantState ? null : constantState(g);
+  const constantStateHash = givenConstantState ?? cs!.root;
   if (nodes.length !== g.nodes.length) throw new RangeError(`${nodes.length} compiled nodes for ${g.nodes.length} graph nodes`);
   const records = g.nodes.map((n, i) => nodeRecord({ op: n.op, codeRoot: nodes[i]!.codeRoot, layoutHash: nodes[i]!.layoutHash, io: ioHash(g, n.inputs, n.outputs), stepBound: nodes[i]!.stepBound }));
   const recordsRoot = merkleRoot(records.length ? records : [new Uint8Array(32)]);
   const io = ioHash(g, g.inputs, g.outputs);
-  const commitment = kc(concat([u256(MODEL_COMMITMENT_VERSION), recordsRoot, u256(g.nodes.length), constantState, u256(g.tensors.length), io]));
-  return { commitment, recordsRoot, records, constantState, io };
+  const commitment = kc(concat([u256(MODEL_COMMITMENT_VERSION), recordsRoot, u256(g.nodes.length), constantStateHash, u256(g.tensors.length), io]));
+  return { commitment, recordsRoot, records, constantState: constantStateHash, io, ...(cs ? { constantTrees: cs.trees } : {}) };
 }

@@ -84,7 +84,8 @@ export class NodeRun {
     const { graph: g, manifest, codes } = world.model;
     const n = g.nodes[k - 1]!;
     const vm = manifest.nodes[k - 1]!.vm!;
-    const image = nodeImage(g, n, vm, codes[k - 1]!, (id) => world.values[id]!);
+    // the inputs' data roots are known (every slot's is), so the tracer never hashes the weights
+    const image = nodeImage(g, n, vm, codes[k - 1]!, (id) => world.values[id]!, (id) => world.dataRoots[id]);
     this.tracer = new Tracer(image, deviation?.kind === 'fault' ? { fault: deviation.fault } : {});
     this.steps = this.tracer.runToEnd();
     if (this.tracer.finalStatus !== Status.Halted) throw new RunError(`node ${k} '${n.name}' (${n.op}) does not halt in the OPVM (status ${this.tracer.finalStatus})`);

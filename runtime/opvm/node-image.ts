@@ -8,6 +8,7 @@ import { dtypeSize } from '../../converter/ir/dtype.ts';
 import type { CompiledVmNode, CompiledVmRegion } from '../../compiler/format.ts';
 import { VmMemory } from './memory.ts';
 import type { ImageRegion, NodeImage } from './tracer.ts';
+import type { ChunkedTree } from '../../compiler/commit/constant-tree.ts';
 
 function region(vm: CompiledVmNode, kind: CompiledVmRegion['kind'], index: number): CompiledVmRegion {
   const r = vm.regions.find((x) => x.kind === kind && x.index === index);
@@ -17,11 +18,11 @@ function region(vm: CompiledVmNode, kind: CompiledVmRegion['kind'], index: numbe
 
 /**
  * The node's memory image; `value(tensorId)` gives each input's little-endian bytes, `dataRoot(tensorId)`
- * an input's data root when the caller knows it (the tracer then never hashes that region). The image
+ * an input's data root (or its cut tree, compiler/commit/constant-tree.ts) when the caller knows it (the tracer then never hashes that region). The image
  * carries the region layout (with the code root and the known input roots), so the tracer takes its
  * fast path (runtime/opvm/tracer.ts).
  */
-export function nodeImage(g: Graph, n: Node, vm: CompiledVmNode, code: Uint8Array, value: (id: number) => Uint8Array, dataRoot?: (id: number) => Uint8Array | undefined): NodeImage {
+export function nodeImage(g: Graph, n: Node, vm: CompiledVmNode, code: Uint8Array, value: (id: number) => Uint8Array, dataRoot?: (id: number) => Uint8Array | ChunkedTree | undefined): NodeImage {
   const total = vm.regions.reduce((a, r) => Math.max(a, r.address + 32 * 2 ** r.height), 32);
   const mem = VmMemory.create(total);
   mem.write(region(vm, 'code', 0).address, code);
@@ -33,8 +34,9 @@ export function nodeImage(g: Graph, n: Node, vm: CompiledVmNode, code: Uint8Arra
     if (bytes.length) mem.write(region(vm, 'input', i).address, bytes);
   });
   const regions: ImageRegion[] = vm.regions.map((r) => {
-    const root = r.kind === 'code' ? Uint8Array.from(Buffer.from(vm.codeRoot.slice(2), 'hex')) : r.kind === 'input' ? dataRoot?.(n.inputs[r.index]!) : undefined;
-    return { kind: r.kind, index: r.index, address: r.address, height: r.height, ...(root ? { root } : {}) };
+    const known = r.kind === 'code' ? Uint8Array.from(Buffer.from(vm.codeRoot.slice(2), 'hex')) : r.kind === 'input' ? dataRoot?.(n.inputs[r.index]!) : undefined;
+    const extra = known instanceof Uint8Array ? { root: known } : known ? { tree: known } : {};
+    return { kind: r.kind, index: r.index, address: r.address, height: r.height, ...extra };
   });
   return { mem, pc: vm.codeBase, code: { first: vm.codeBase, count: vm.insns }, regions, rebuild: () => nodeImage(g, n, vm, code, value, dataRoot) };
 }

@@ -3,7 +3,11 @@
  * the native engine computes node k's inputs, the interpreter replays node k with snapshots, the tracer
  * proves one step; the verifier recomputes the post-state from the pre-state hash and the proof alone.
  */
-import type { TensorId } from '../../converter/ir/types.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Graph, TensorId } from '../../converter/ir/types.ts';
+import type { ChunkedTree } from '../../compiler/commit/constant-tree.ts';
+import { CONSTANT_TREE_FILE, decodeConstantTrees } from '../../compiler/commit/constant-tree.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
 import { decodeInsn, OP_NAMES } from '../../compiler/opvm/isa.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
@@ -32,6 +36,22 @@ export interface ModelStepProofFile extends StepProofFile {
  * the phases: the native run, the node's OPVM run, the proof.
  */
 export async function proveModelStep(dir: string, inputs: readonly string[] | readonly HostTensor[], node: number, step: number, onProgress?: (phase: string, done: number, total: number) => void): Promise<ModelStepProofFile> {
+  return (await proveModelSteps(dir, inputs, node, [step], onProgress))[0]!;
+}
+
+/** The constants' cut trees the compiled bundle lists (constant-tree.bin), checked against its constant state; null without them. */
+export function bundleConstantTrees(dir: string, g: Graph, constantState: string | undefined): Map<number, ChunkedTree> | null {
+  const f = path.join(dir, CONSTANT_TREE_FILE);
+  return decodeConstantTrees(g, fs.existsSync(f) ? new Uint8Array(fs.readFileSync(f)) : null, constantState);
+}
+
+/**
+ * Prove several steps of one node in one run (e.g. the first, middle and last, or a dissection round's
+ * cut points): the node runs forward once with checkpoints (runtime/opvm/tracer.ts), each proof
+ * replays from the nearest checkpoint. The weights' roots and paths come from the bundle's constant
+ * trees when it has them, so they are never hashed whole.
+ */
+export async function proveModelSteps(dir: string, inputs: readonly string[] | readonly HostTensor[], node: number, steps: readonly number[], onProgress?: (phase: string, done: number, total: number) => void): Promise<ModelStepProofFile[]> {
   const ex = await NativeExecutor.load(dir);
   try {
     const g = ex.graph;
@@ -46,16 +66,20 @@ export async function proveModelStep(dir: string, inputs: readonly string[] | re
     onProgress?.('native', 0, 3);
     ex.run(tensors);
     const value = (id: number) => { const t = ex.tensor(id as TensorId); return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength); };
-    const tracer = new Tracer(nodeImage(g, n, cn.vm, code, value));
+    const trees = n.inputs.some((id) => g.constants.has(id as TensorId)) ? bundleConstantTrees(dir, g, ex.manifest.model?.constantState) : null;
+    const tracer = new Tracer(nodeImage(g, n, cn.vm, code, value, (id) => trees?.get(id)));
     onProgress?.(`node ${node}`, 1, 3);
-    const steps = tracer.runToEnd();
+    const nodeSteps = tracer.runToEnd();
     onProgress?.('proof', 2, 3);
-    const { pre, post, proof } = tracer.proveStep(step);
+    const out = steps.map((step) => {
+      const { pre, post, proof } = tracer.proveStep(step);
+      return {
+        format: PROOF_FORMAT, version: PROOF_VERSION, node, step, preState: toHex(stateHash(pre)), postState: toHex(stateHash(post)), proof: proofToJson(proof),
+        op: n.op, nodeName: n.name, nodeSteps, proofBytes: packProof(proof).length, modelCommitment: ex.manifest.model?.commitment ?? null,
+      } satisfies ModelStepProofFile;
+    });
     onProgress?.('proof', 3, 3);
-    return {
-      format: PROOF_FORMAT, version: PROOF_VERSION, node, step, preState: toHex(stateHash(pre)), postState: toHex(stateHash(post)), proof: proofToJson(proof),
-      op: n.op, nodeName: n.name, nodeSteps: steps, proofBytes: packProof(proof).length, modelCommitment: ex.manifest.model?.commitment ?? null,
-    };
+    return out;
   } finally {
     await ex.close();
   }

@@ -16,6 +16,8 @@ import type { Bytes32 } from '../../compiler/commit/merkle.ts';
 import { ZERO_HASHES } from '../../compiler/commit/merkle.ts';
 import { hashPair, hashPairsInto, merkleRootFast } from '../../compiler/commit/keccak-pairs.ts';
 import { LEAF_BYTES, MEM_DEPTH } from '../../compiler/opvm/isa.ts';
+import type { ChunkedTree } from '../../compiler/commit/constant-tree.ts';
+import { levelsAbove } from '../../compiler/commit/constant-tree.ts';
 
 export interface MerkleRegion {
   /** First leaf (the region's byte address ÷ 32); a multiple of 2^height. */
@@ -24,6 +26,8 @@ export interface MerkleRegion {
   frozen: boolean;
   /** The region root when it is known (frozen regions only). */
   root?: Uint8Array;
+  /** The region's tree cut at some height, when known (frozen regions: a weight's constant tree). */
+  tree?: ChunkedTree;
 }
 
 interface RegionState {
@@ -33,6 +37,10 @@ interface RegionState {
   root: Uint8Array;
   /** levels[l]: the nodes of height l present (frozen: a prefix, the rest zero subtrees; tracked: all). */
   levels: Uint8Array[] | null;
+  /** Frozen regions with a known cut tree: the levels from its cut height up, and the last chunk hashed below it. */
+  tree?: ChunkedTree;
+  upper?: Uint8Array[];
+  chunk?: { index: number; levels: Uint8Array[] };
 }
 
 /** Index of the last leaf of `bytes` (a multiple of 32 long) that is not all zero, or −1. */
@@ -70,6 +78,10 @@ export class RegionMerkle {
     this.regions = regions.map((r) => {
       const bytes = this.bytesOf(r.first, r.height);
       if (r.frozen) {
+        if (r.tree && r.tree.depth === r.height) {
+          const upper = levelsAbove(r.tree.nodes, r.tree.height, r.height);
+          return { first: r.first, height: r.height, frozen: true, root: upper.at(-1)!.subarray(0, 32), levels: null, tree: r.tree, upper };
+        }
         let root = r.root;
         if (!root) {
           const n = lastNonZeroLeaf(bytes) + 1;
@@ -130,6 +142,24 @@ export class RegionMerkle {
     return r.levels;
   }
 
+  /** Node (h, i) inside a frozen region known by its cut tree: above the cut from its levels, below it by hashing one chunk. */
+  private treeNode(r: RegionState, h: number, i: number): Uint8Array {
+    const t = r.tree!;
+    let level: Uint8Array;
+    if (h >= t.height) level = r.upper![h - t.height]!;
+    else {
+      const c = Math.floor(i / 2 ** (t.height - h));
+      if (r.chunk?.index !== c) {
+        const leaves = 2 ** t.height;
+        const bytes = this.bytesOf(r.first + c * leaves, t.height);
+        r.chunk = { index: c, levels: buildLevels(bytes, t.height, true) };
+      }
+      level = r.chunk.levels[h]!;
+      i -= c * 2 ** (t.height - h);
+    }
+    return 32 * i < level.length ? level.subarray(32 * i, 32 * i + 32) : ZERO_HASHES[h]!;
+  }
+
   /** The node of height h at index idx of the whole memory tree. */
   node(h: number, idx: number): Uint8Array {
     const key = h * 2 ** MEM_DEPTH + idx;
@@ -140,6 +170,7 @@ export class RegionMerkle {
     if (at === 'none') v = ZERO_HASHES[h]!;
     else if (at === 'mixed') v = hashPair(this.node(h - 1, 2 * idx), this.node(h - 1, 2 * idx + 1));
     else if (at.height === h) v = at.root;
+    else if (at.tree) return this.treeNode(at, h, idx - at.first / 2 ** h);
     else {
       const levels = at.frozen ? this.frozenLevels(at) : at.levels!;
       const i = idx - at.first / 2 ** h;

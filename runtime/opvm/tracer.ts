@@ -25,6 +25,7 @@ import type { VmState } from './state.ts';
 import { encodeHeader } from './state.ts';
 import type { StepProof } from './proof.ts';
 import { RegionMerkle } from './region-merkle.ts';
+import type { ChunkedTree } from '../../compiler/commit/constant-tree.ts';
 
 /** A region of a node image (docs/opvm.md §7); `root` when known (code root, an input's data root). */
 export interface ImageRegion {
@@ -33,6 +34,8 @@ export interface ImageRegion {
   address: number;
   height: number;
   root?: Uint8Array;
+  /** The region's tree cut at some height (a weight's constant tree), instead of `root`. */
+  tree?: ChunkedTree;
 }
 
 /** A node's initial machine: its memory image and first pc (the code window is decoded ahead). */
@@ -384,7 +387,7 @@ export class Tracer {
     }
     this.mem = mem;
     this.flags = new Uint8Array(leaves);
-    this.merkle = new RegionMerkle(mem.dense, rs.map((r) => ({ first: r.first, height: r.height, frozen: frozen(r.kind), ...(r.root ? { root: r.root } : {}) })));
+    this.merkle = new RegionMerkle(mem.dense, rs.map((r) => ({ first: r.first, height: r.height, frozen: frozen(r.kind), ...(r.root ? { root: r.root } : {}), ...(r.tree ? { tree: r.tree } : {}) })));
     this.m = new Interpreter(mem, { pc: image.pc, code: image.code, dirty: this.flags });
     this.every = Math.max(1, this.opts.snapshotEvery ?? FAST_CHECKPOINT_EVERY);
     this.maxCount = Math.max(2, this.opts.maxSnapshots ?? FAST_MAX_CHECKPOINTS);

@@ -16,6 +16,7 @@ import { compileGraph } from '../../compiler/compile.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
 import { dataRoot } from '../../compiler/commit/tensor.ts';
+import { chunkedRoot, chunkedTree, decodeConstantTrees, encodeConstantTrees } from '../../compiler/commit/constant-tree.ts';
 import { encodeInsn, insn, Op, LEAF_BYTES } from '../../compiler/opvm/isa.ts';
 import type { Insn } from '../../compiler/opvm/isa.ts';
 import { NativeExecutor } from '../native/executor.ts';
@@ -37,7 +38,7 @@ function rng(seed: number): () => number {
 
 const h = (t: { stateAt(s: number): Parameters<typeof stateHash>[0] }, s: number) => toHex(stateHash(t.stateAt(s)));
 
-function compare(fast: Tracer, ref: ReplayTracer, what: string, seed: number, outLeaf: number): void {
+function compare(fast: Tracer, ref: ReplayTracer, what: string, seed: number, outLeaf: number, inLeaves: readonly number[]): void {
   const steps = fast.runToEnd();
   assert.ok(fast.fast, `${what}: fast path`);
   assert.equal(ref.runToEnd(), steps, `${what}: step count`);
@@ -56,6 +57,8 @@ function compare(fast: Tracer, ref: ReplayTracer, what: string, seed: number, ou
   const states = fast.statesAt(cuts);
   cuts.forEach((s, j) => assert.equal(toHex(stateHash(states[j]!)), h(ref, s), `${what}: cut point ${s}`));
   assert.deepEqual(fast.memoryProof(steps, outLeaf).map(toHex), ref.memoryProof(steps, outLeaf).map(toHex), `${what}: output region path`);
+  const mid = Math.floor(steps / 2);
+  for (const l of inLeaves) assert.deepEqual(fast.memoryProof(mid, l).map(toHex), ref.memoryProof(mid, l).map(toHex), `${what}: path of input leaf ${l}`);
   assert.ok(Buffer.from(fast.finalMemory.dense).equals(Buffer.from(ref.finalMemory.dense)), `${what}: final memory`);
 }
 
@@ -72,14 +75,22 @@ for (const [name, file] of MODELS) {
     try {
       ex.run([input]);
       const bytes = (id: number) => { const t = ex.tensor(id as TensorId); return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength); };
+      const trees = compiled.constantTrees!;
+      assert.ok(decodeConstantTrees(graph, encodeConstantTrees(trees), compiled.model!.constantState), 'constant trees compose to the constant state');
       graph.nodes.forEach((n, k) => {
         const vm = compiled.kernels[k]!.node.vm!;
         const code = compiled.kernels[k]!.opvm!;
-        const image = (roots: boolean) => nodeImage(graph, n, vm, code, bytes, roots ? (id) => dataRoot(bytes(id)) : undefined);
+        // the inputs' regions known three ways: hashed by the tracer, by data root, by constant tree (inputs that are not constants: data root)
+        const known = [undefined, (id: number) => dataRoot(bytes(id)), (id: number) => trees.get(id) ?? dataRoot(bytes(id))][k % 3];
+        const image = (mode: boolean) => nodeImage(graph, n, vm, code, bytes, mode ? known : undefined);
         const outLeaf = vmRegion(vm, 'output', 0).address / LEAF_BYTES;
+        const inLeaves = n.inputs.flatMap((id, i) => {
+          const first = vmRegion(vm, 'input', i).address / LEAF_BYTES, count = Math.ceil(bytes(id).length / LEAF_BYTES);
+          return [first, first + (count >> 1), first + count - 1, first + count];
+        });
         // small intervals and a small checkpoint cap, so that restores, diffs, full copies and thinning all happen
         const every = 1 << (6 + (k % 6));
-        compare(new Tracer(image(k % 2 === 0), { snapshotEvery: every, maxSnapshots: 9 }), new ReplayTracer(image(false)), `node ${k + 1} ${n.op}`, 7 + k, outLeaf);
+        compare(new Tracer(image(true), { snapshotEvery: every, maxSnapshots: 9 }), new ReplayTracer(image(false)), `node ${k + 1} ${n.op}`, 7 + k, outLeaf, inLeaves);
       });
     } finally {
       await ex.close();
@@ -143,4 +154,21 @@ test('fast tracer: a fault after step s changes every later state as in the refe
   const steps = fast.runToEnd();
   assert.equal(steps, ref.runToEnd());
   for (let s = 0; s <= steps; s += 5) assert.equal(h(fast, s), h(ref, s), `state ${s}`);
+});
+
+test('constant trees: the cut tree composes to the data root for any size; a file that does not match the constant state is refused', () => {
+  const r = rng(3);
+  for (const n of [0, 1, 31, 32, 33, 64, 1000, 32 * 1024, 32 * 1024 + 1, 32 * 1024 * 3 + 5, 100_000, 1 << 20]) {
+    const b = new Uint8Array(n).map(() => Math.floor(r() * 256));
+    assert.equal(toHex(chunkedRoot(chunkedTree(b))), toHex(dataRoot(b)), `${n} bytes`);
+  }
+  const { graph } = importModel(path.join(ROOT, 'models', 'fmnist-mlp', 'model.onnx'));
+  const compiled = compileGraph(graph, 'fmnist-mlp');
+  const file = encodeConstantTrees(compiled.constantTrees!);
+  assert.ok(decodeConstantTrees(graph, file, compiled.model!.constantState));
+  const bad = file.slice();
+  bad[bad.length - 1]! ^= 1;
+  assert.equal(decodeConstantTrees(graph, bad, compiled.model!.constantState), null);
+  assert.equal(decodeConstantTrees(graph, file.subarray(0, file.length - 32), compiled.model!.constantState), null);
+  assert.equal(decodeConstantTrees(graph, null, compiled.model!.constantState), null);
 });
