@@ -72,13 +72,17 @@ export function importCase(c: TestCase, inputs: readonly CaseValue[]): ImportedC
   } catch (e) {
     // Values the static IR needs at convert time: shapes, and quantization scales (integer requantization).
     if (!(e instanceof ConvertError) || !(e.category === 'dynamic-shape' || /must be a constant/.test(e.message))) throw e;
+    let last: unknown;
     for (const level of ['integers', 'small'] as const) {
       try {
         return attempt(level);
-      } catch {
-        // try the next level; report the original error if none works
+      } catch (e2) {
+        last = e2; // try the next level
       }
     }
+    // With every value frozen, a refusal for another reason is the real one (e.g. Dropout's random
+    // training mode); otherwise report the original error.
+    if (last instanceof ConvertError && last.category !== 'dynamic-shape' && !/must be a constant/.test(last.message)) throw last;
     throw e;
   }
 }

@@ -41,10 +41,24 @@ export class IrError extends Error {
 
 const registry = new Map<string, OpDef>();
 
+/** Boundary dtypes (docs/ir.md §Dtypes): only Cast takes or produces them. */
+const BOUNDARY = new Set(['float64', 'float16', 'bfloat16', 'uint16', 'uint32', 'uint64']);
+
 export function defineOp(def: OpDef): OpDef {
   if (registry.has(def.name)) throw new Error(`IR op ${def.name} defined twice`);
-  registry.set(def.name, def);
-  return def;
+  const d: OpDef = def.name === 'Cast' ? def : {
+    ...def,
+    infer(inputs, attrs) {
+      const b = inputs.find((t) => BOUNDARY.has(t.dtype));
+      if (b) throw new IrError(`${def.name} does not take ${b.dtype}: a boundary dtype is only a graph input or output and a Cast operand`);
+      const outs = def.infer(inputs, attrs);
+      const o = outs.find((t) => BOUNDARY.has(t.dtype));
+      if (o) throw new IrError(`${def.name} cannot produce ${o.dtype}: a boundary dtype is only a graph input or output and a Cast operand`);
+      return outs;
+    },
+  };
+  registry.set(def.name, d);
+  return d;
 }
 
 export function getOp(name: string): OpDef {

@@ -118,7 +118,7 @@ export function decodeTensor(t: TensorProto, modelDir: string, what: string, war
   if (dims.some((d) => d < 0)) throw new ConvertError(`${what}: negative dimension in [${dims.join(', ')}]`, 'malformed');
   // exact: keep the stored element type (a boundary dtype for float64/float16/…), as model inputs and outputs are.
   const dtype = opts.exact ? irDTypeOf(onnxType) : constDTypeOf(onnxType);
-  if (!dtype) throw new ConvertError(`${what}: element type ${onnxTypeName(onnxType)} is not supported (the IR carries float32, int8/16/32/64, uint8 and bool)`, 'dtype');
+  if (!dtype) throw new ConvertError(`${what}: element type ${onnxTypeName(onnxType)} is not supported (the IR carries float32, int8/16/32/64, uint8 and bool, and float64, float16, bfloat16, uint16/32/64 at a model's interface)`, 'dtype');
   const n = numel(dims);
   const s = shape(dims);
   const external = t.dataLocation === 1;

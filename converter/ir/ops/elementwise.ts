@@ -19,7 +19,7 @@ const NUMERIC: readonly DType[] = ['float32', 'int8', 'uint8', 'int16', 'int32',
 const SIGNED: readonly DType[] = ['float32', 'int8', 'int16', 'int32', 'int64'];
 const INTS: readonly DType[] = ['int8', 'uint8', 'int16', 'int32', 'int64'];
 const FLOAT: readonly DType[] = ['float32'];
-const ALL: readonly DType[] = DTYPES;
+const ALL: readonly DType[] = DTYPES.filter((d) => !isBoundary(d)); // compute dtypes
 
 /** WebAssembly f32.max / f32.min semantics. */
 export function wasmMax(a: number, b: number): number {
