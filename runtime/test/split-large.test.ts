@@ -67,3 +67,12 @@ for (const [name, threshold] of [['tiny-transformer', 2_000_000], ['fmnist-mlp',
     });
   });
 }
+
+test('a weight above the slice limit is split into column blocks of at most that many bytes, whatever its steps', () => {
+  const { graph } = importModel(path.join(ROOT, 'models', 'fmnist-mlp', 'model.onnx'));
+  const split = splitLargeNodes(graph, 2 ** 32, 64 * 1024);
+  const blocks = split.nodes.filter((n) => /\/block\d+$/.test(n.name));
+  assert.ok(blocks.length >= 7, `${blocks.length} blocks`); // 784×128 floats = 392 KiB → 7 slices
+  for (const n of blocks) assert.ok(split.constants.get(n.inputs[1]!)!.byteLength <= 64 * 1024);
+  for (const n of blocks) assert.equal(split.constants.get(n.inputs[1]!)!.read().length, split.constants.get(n.inputs[1]!)!.byteLength);
+});

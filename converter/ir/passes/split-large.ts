@@ -6,7 +6,8 @@
  * opening carries). MatMul's numerics fix every output element's reduction order
  * (acc = +0; for k = 0 … K−1: acc += A[i, k]·B[k, j]) independently of N, so the blocks and the Concat
  * give the unsplit node's bytes bit for bit. Phase 2 then narrows a dispute to one block, and each
- * block's step count stays under the bound.
+ * block's step count stays under the bound. A weight above 1 GiB is split the same way, so that each
+ * block fits the 2 GiB OPVM memory.
  *
  * The step count is estimated before compilation from the kernel's cost per multiply-add
  * (MATMUL_STEPS_PER_MAC, above what the compiled kernels take: about 11 steps per multiply-add with one
@@ -19,6 +20,8 @@ import { canonicalise } from './canonicalise.ts';
 
 /** No phase-1 dispute over more steps than this (the issue's bound). */
 export const MAX_NODE_STEPS = 2 ** 32;
+/** No weight slice larger than this: its region (a power of two) must leave room in the 2 GiB OPVM memory (docs/opvm.md §1). */
+export const MAX_BLOCK_WEIGHT_BYTES = 2 ** 30;
 /** OPVM steps per multiply-add of the MatMul kernel, an upper estimate (measured 11.0 with one row, about 6 with row blocks of 4). */
 export const MATMUL_STEPS_PER_MAC = 14;
 /** Steps per output element besides its multiply-adds, an upper estimate (address arithmetic, the store, loop heads). */
@@ -53,12 +56,13 @@ function columnBlocks(src: ConstantSource, K: number, N: number, bounds: readonl
 }
 
 /**
- * The graph with every MatMul by a 2-D constant whose estimated steps exceed `maxSteps` split into
- * column blocks and a Concat (canonical again); the graph itself when nothing needs splitting.
+ * The graph with every MatMul by a 2-D constant whose estimated steps exceed `maxSteps`, or whose weight
+ * exceeds `maxWeightBytes`, split into column blocks and Concats (canonical again); the graph itself
+ * when nothing needs splitting.
  */
-export function splitLargeNodes(g: Graph, maxSteps = MAX_NODE_STEPS): Graph {
+export function splitLargeNodes(g: Graph, maxSteps = MAX_NODE_STEPS, maxWeightBytes = MAX_BLOCK_WEIGHT_BYTES): Graph {
   const big = g.nodes.filter((n) => n.op === 'MatMul' && g.constants.has(n.inputs[1]!) && g.tensors[n.inputs[1]!]!.shape.length === 2 &&
-    g.tensors[n.inputs[1]!]!.dtype === 'float32' && matmulSteps(g, n) > maxSteps);
+    g.tensors[n.inputs[1]!]!.dtype === 'float32' && (matmulSteps(g, n) > maxSteps || 4 * numel(g.tensors[n.inputs[1]!]!.shape) > maxWeightBytes));
   if (!big.length) return g;
   const tensors: TensorInfo[] = [...g.tensors];
   const constants = new Map<TensorId, ConstantSource>(g.constants);
@@ -69,7 +73,7 @@ export function splitLargeNodes(g: Graph, maxSteps = MAX_NODE_STEPS): Graph {
     const b = g.tensors[n.inputs[1]!]!, y = g.tensors[n.outputs[0]!]!;
     const [K, N] = b.shape as unknown as [number, number];
     const perCol = matmulSteps(g, n) / N;
-    let cols = Math.max(1, Math.floor(maxSteps / perCol));
+    let cols = Math.max(1, Math.min(Math.floor(maxSteps / perCol), Math.floor(maxWeightBytes / (4 * K))));
     if (cols >= BLOCK_ALIGN) cols -= cols % BLOCK_ALIGN;
     const bounds: [number, number][] = [];
     for (let j = 0; j < N; j += cols) bounds.push([j, Math.min(N, j + cols)]);
