@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onnx } from '../converter/onnx/proto.ts';
 import type { OnnxTypes } from '../converter/onnx/proto.ts';
+import { SplitMix64 } from '../runtime/sample.ts'; // the weights' generator: fixed seed, identical on every machine
 
 export interface LlamaConfig {
   dModel: number;
@@ -71,21 +72,6 @@ export function parameterCount(c: LlamaConfig): number {
 const T = onnx.TensorProto.DataType;
 const A = onnx.AttributeProto.AttributeType;
 const MIN_F32 = -3.4028234663852886e38;
-
-/** splitmix64: the weights' generator (fixed seed, identical on every machine). */
-class SplitMix64 {
-  private s: bigint;
-  constructor(seed: number) {
-    this.s = BigInt.asUintN(64, BigInt(seed));
-  }
-  next(): bigint {
-    this.s = BigInt.asUintN(64, this.s + 0x9e3779b97f4a7c15n);
-    let z = this.s;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    return z ^ (z >> 31n);
-  }
-}
 
 /** A fast 32-bit generator (xorshift32) seeded per tensor from splitmix64, for bulk weights. */
 function fillUniform(a: Float32Array, seed: bigint, scale: number, offset = 0): void {

@@ -6,99 +6,27 @@
  * from the chain and still wins; with two challengers, one wins and the other is paid from the same
  * rejection (its bond and a share of the cheater's); everyone is paid what the rules say.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ethers, Wallet } from 'ethers';
-import { convertModel } from '../../converter/convert.ts';
-import { compileBundle } from '../../compiler/compile.ts';
-import { readTensorFile } from '../../converter/io/tensor-files.ts';
-import { NativeExecutor } from '../../runtime/native/executor.ts';
-import { loadGameModel } from '../../runtime/game/world.ts';
-import type { GameModel } from '../../runtime/game/world.ts';
+import { ethers } from 'ethers';
 import { Challenger, Submitter } from '../../runtime/game/agents.ts';
-import type { AgentEvent, ServedModel } from '../../runtime/game/agents.ts';
-import { connect, GasLedger, Party } from '../../runtime/game/chain.ts';
-import { registerModel, requestInference } from '../../runtime/game/requester.ts';
+import type { AgentEvent } from '../../runtime/game/agents.ts';
+import { Party } from '../../runtime/game/chain.ts';
 import { GameStatus, SubmissionStatus } from '../../runtime/game/abi.ts';
 import { runDemo } from '../ts/demo.ts';
-import { anvilKey as key, startAnvil } from '../ts/anvil.ts';
-import type { Anvil } from '../ts/anvil.ts';
-import { deploy } from '../ts/deploy.ts';
-import { DEPLOY_PROFILES } from '../ts/defaults.ts';
+import { anvilKey as key } from '../ts/anvil.ts';
+import { balance, BOND, chainWithTask, LOCAL, ROOT, shareOf, tickUntil, useCnn } from './helpers/cnn-game.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const LOCAL = DEPLOY_PROFILES.local;
-const BOND = LOCAL.submitterBond;
-/** Each rewarded challenger's share of a rejected submitter's bond when `games` games were open (BURN_BPS = 50 %). */
-const shareOf = (games: bigint) => (BOND - BOND / 2n) / games;
-
-let dir: string;
-let compiled: string;
-let model: GameModel;
-const executors: NativeExecutor[] = [];
-
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opml-game-'));
-  convertModel(path.join(ROOT, 'models/fmnist-cnn/model.onnx'), path.join(dir, 'cnn.opml'));
-  compiled = path.join(dir, 'cnn.opmlc');
-  compileBundle(path.join(dir, 'cnn.opml'), compiled);
-  model = loadGameModel(compiled);
-});
-
-after(async () => {
-  for (const ex of executors) await ex.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function served(): Promise<ServedModel> {
-  const ex = await NativeExecutor.load(compiled);
-  executors.push(ex);
-  return { model, ex };
-}
-
-interface World {
-  anvil: Anvil;
-  provider: ethers.JsonRpcProvider;
-  coordinator: string;
-  ledger: GasLedger;
-  requester: Party;
-  taskId: bigint;
-}
-
-/** A fresh chain with the contracts deployed, the CNN registered and one task requested (its input by URI when `uri`). */
-async function setup(dissection: number, uri?: string): Promise<World> {
-  const anvil = await startAnvil();
-  const provider = connect(anvil.url);
-  const d = await deploy(new Wallet(key(0), provider));
-  const ledger = new GasLedger();
-  const requester = await Party.create('requester', provider, key(0), d.coordinator, ledger);
-  const { modelId } = await registerModel(requester, model, 'test');
-  const input = readTensorFile(path.join(ROOT, 'models/fmnist-cnn/samples/input_1.pb'), model.graph.tensors[model.graph.inputs[0]!]);
-  const { taskId } = await requestInference(requester, model, [input], { modelId, reward: ethers.parseEther('0.05'), challengeWindow: 600, deadlineIn: 86400, dissection, uris: uri ? [uri] : undefined });
-  return { anvil, provider, coordinator: d.coordinator, ledger, requester, taskId };
-}
-
-/** Tick the agents in order until `done` (bounded). */
-async function tickUntil(agents: { tick(): Promise<boolean> }[], done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    if (await done()) return;
-    let acted = false;
-    for (const a of agents) acted = (await a.tick()) || acted;
-    if (!acted) await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`gave up waiting for: ${what}`);
-}
-
-const balance = async (p: Party) => BigInt(await p.coordinator.getFunction('balanceOf')(p.address));
+const cnn = useCnn('opml-game-');
+const served = () => cnn.served();
+const setup = (dissection: number, uri?: string) => chainWithTask(cnn, { dissection, inputUri: uri });
 
 for (const [cheat, k] of [['wrong-step', 2], ['wrong-tensor', 8], ['wrong-output', 8], ['wrong-step', 8]] as const) {
   test(`demo: a ${cheat} cheater loses (${k}-way) and the honest result finalizes`, async () => {
     const lines: string[] = [];
-    const s = await runDemo({ model: compiled, input: path.join(ROOT, 'models/fmnist-cnn/samples/input_0.pb'), dissection: k, cheat, workDir: dir, print: (l) => lines.push(l) });
+    const s = await runDemo({ model: cnn.compiled, input: path.join(ROOT, 'models/fmnist-cnn/samples/input_0.pb'), dissection: k, cheat, workDir: cnn.dir, print: (l) => lines.push(l) });
     assert.ok(s.ok, lines.join('\n'));
     assert.ok(s.cheaterLost && s.finalized && s.challengersPaid);
     const paidEach = ethers.formatEther(BOND + shareOf(2n));

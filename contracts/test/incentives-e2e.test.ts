@@ -6,94 +6,23 @@
  * more OPVM steps than the node's compiled bound cannot open the node; a copied result has no commitment;
  * zero-padded inputs are refused. test/Incentives.t.sol plays the same attacks in forge.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { ethers, Wallet } from 'ethers';
-import { convertModel } from '../../converter/convert.ts';
-import { compileBundle } from '../../compiler/compile.ts';
-import { readTensorFile } from '../../converter/io/tensor-files.ts';
+import { ethers } from 'ethers';
 import { hostBytes } from '../../converter/ir/host-tensor.ts';
-import type { HostTensor } from '../../converter/ir/host-tensor.ts';
-import { NativeExecutor } from '../../runtime/native/executor.ts';
-import { loadGameModel, TaskWorld } from '../../runtime/game/world.ts';
-import type { GameModel } from '../../runtime/game/world.ts';
+import { TaskWorld } from '../../runtime/game/world.ts';
 import { Challenger, openingArgs, resultCommitment, Submitter } from '../../runtime/game/agents.ts';
-import type { AgentEvent, ServedModel } from '../../runtime/game/agents.ts';
+import type { AgentEvent } from '../../runtime/game/agents.ts';
 import { cheatingWorld } from '../../runtime/game/cheat.ts';
-import { connect, GasLedger, hexOf, Party } from '../../runtime/game/chain.ts';
-import { registerModel, requestInference, s0Paths } from '../../runtime/game/requester.ts';
+import { hexOf, Party } from '../../runtime/game/chain.ts';
+import { s0Paths } from '../../runtime/game/requester.ts';
 import { Move, SubmissionStatus } from '../../runtime/game/abi.ts';
-import { anvilKey as key, startAnvil } from '../ts/anvil.ts';
-import type { Anvil } from '../ts/anvil.ts';
-import { deploy } from '../ts/deploy.ts';
-import { DEPLOY_PROFILES } from '../ts/defaults.ts';
+import { anvilKey as key } from '../ts/anvil.ts';
+import { balance, BOND, chainWithTask, LOCAL, shareOf, tickUntil, useCnn } from './helpers/cnn-game.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const LOCAL = DEPLOY_PROFILES.local;
-const BOND = LOCAL.submitterBond;
-const shareOf = (games: bigint) => (BOND - BOND / 2n) / games;
-
-let dir: string;
-let model: GameModel;
-let input: HostTensor;
-let compiled: string;
-const executors: NativeExecutor[] = [];
-
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opml-incentives-'));
-  convertModel(path.join(ROOT, 'models/fmnist-cnn/model.onnx'), path.join(dir, 'cnn.opml'));
-  compiled = path.join(dir, 'cnn.opmlc');
-  compileBundle(path.join(dir, 'cnn.opml'), compiled);
-  model = loadGameModel(compiled);
-  input = readTensorFile(path.join(ROOT, 'models/fmnist-cnn/samples/input_1.pb'), model.graph.tensors[model.graph.inputs[0]!]);
-});
-
-after(async () => {
-  for (const ex of executors) await ex.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function served(): Promise<ServedModel> {
-  const ex = await NativeExecutor.load(compiled);
-  executors.push(ex);
-  return { model, ex };
-}
-
-interface World {
-  anvil: Anvil;
-  provider: ethers.JsonRpcProvider;
-  coordinator: string;
-  ledger: GasLedger;
-  requester: Party;
-  modelId: string;
-  taskId: bigint;
-}
-
-async function setup(): Promise<World> {
-  const anvil = await startAnvil();
-  const provider = connect(anvil.url);
-  const d = await deploy(new Wallet(key(0), provider), LOCAL);
-  const ledger = new GasLedger();
-  const requester = await Party.create('requester', provider, key(0), d.coordinator, ledger);
-  const { modelId } = await registerModel(requester, model, 'ipfs://fmnist-cnn');
-  const { taskId } = await requestInference(requester, model, [input], { modelId, reward: ethers.parseEther('0.05'), challengeWindow: 600, deadlineIn: 86400, dissection: 2 });
-  return { anvil, provider, coordinator: d.coordinator, ledger, requester, modelId, taskId };
-}
-
-async function tickUntil(agents: { tick(): Promise<boolean> }[], done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    if (await done()) return;
-    let acted = false;
-    for (const a of agents) acted = (await a.tick()) || acted;
-    if (!acted) await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`gave up waiting for: ${what}`);
-}
-
-const balance = async (p: Party) => BigInt(await p.coordinator.getFunction('balanceOf')(p.address));
+const cnn = useCnn('opml-incentives-');
+const served = () => cnn.served();
+const setup = () => chainWithTask(cnn, { dissection: 2, modelUri: 'ipfs://fmnist-cnn' });
 
 test('a cheater that rejects its own result through a sybil still pays the honest challenger; a challenge in flight cannot land on its resubmission', async () => {
   const w = await setup();
@@ -167,9 +96,9 @@ test('a submitter cannot claim more OPVM steps than the node\'s compiled bound; 
     assert.ok(await gameOpen(), 'the cheater is to open a node');
     const node = Number((await g.getFunction('getGame')(1n)).hi);
     const ex = await served();
-    const world = cheatingWorld(TaskWorld.fromNative(model, ex.ex, [input]), 'wrong-output').world;
+    const world = cheatingWorld(TaskWorld.fromNative(cnn.model, ex.ex, [cnn.sample(1)]), 'wrong-output').world;
     const opening = world.nodeRun(node).opening();
-    const bound = model.manifest.nodes[node - 1]!.vm!.stepBound;
+    const bound = cnn.model.manifest.nodes[node - 1]!.vm!.stepBound;
     assert.equal(opening.stepBound, bound);
     assert.ok(opening.steps <= bound, `the true count ${opening.steps} is within the bound ${bound}`);
     const inflated = { ...opening, steps: 2 ** 40 };
@@ -180,7 +109,7 @@ test('a submitter cannot claim more OPVM steps than the node\'s compiled bound; 
     assert.equal(await balance(challenger.party), BOND + shareOf(1n));
 
     // A copier replays an honest reveal as its own: it has no commitment (the commitment binds the address).
-    const honestWorld = TaskWorld.fromNative(model, ex.ex, [input]);
+    const honestWorld = TaskWorld.fromNative(cnn.model, ex.ex, [cnn.sample(1)]);
     const outputs = honestWorld.outputs().map(hexOf);
     const sn = hexOf(honestWorld.states[honestWorld.nodes]!);
     const paths = honestWorld.outputPaths().map((p) => p.map(hexOf));
@@ -193,9 +122,10 @@ test('a submitter cannot claim more OPVM steps than the node\'s compiled bound; 
     assert.equal(String((await co.getFunction('getSubmission')((await co.getFunction('getTask')(w.taskId)).liveSubmission)).submitter), honestParty.address);
 
     // Input bytes with zero padding: the same data root's prefix, another tensor: refused by length.
+    const input = cnn.sample(1);
     const bytes = hostBytes(input);
     const padded = ethers.concat([bytes, new Uint8Array(32)]);
-    await assert.rejects(w.requester.send('padded request', () => co.getFunction('requestInference')(w.modelId, [{ data: padded, dataRoot: ethers.ZeroHash, uri: '' }], s0Paths(model, [input]).map((p) => p.map(hexOf)), 600, 10n ** 12n, 2, false)), new RegExp(`BadInputLength\\(0, ${bytes.length + 32}, ${bytes.length}\\)`));
+    await assert.rejects(w.requester.send('padded request', () => co.getFunction('requestInference')(w.modelId, [{ data: padded, dataRoot: ethers.ZeroHash, uri: '' }], s0Paths(cnn.model, [input]).map((p) => p.map(hexOf)), 600, 10n ** 12n, 2, false)), new RegExp(`BadInputLength\\(0, ${bytes.length + 32}, ${bytes.length}\\)`));
   } finally {
     await w.anvil.stop();
   }
