@@ -8,7 +8,7 @@ import type { DType } from '../ir/types.ts';
 import type { HostTensor } from '../ir/host-tensor.ts';
 import { hostFromBytes, hostTensor } from '../ir/host-tensor.ts';
 import { onnx } from '../onnx/proto.ts';
-import { decodeTensor, encodeTensorProto } from '../onnx/tensor.ts';
+import { constDTypeOf, decodeTensor, encodeTensorProto } from '../onnx/tensor.ts';
 import { ConvertError, fileProblem } from '../errors.ts';
 import { numel } from '../ir/types.ts';
 import { dtypeSize } from '../ir/dtype.ts';
@@ -27,10 +27,14 @@ export function readTensorFile(file: string, want?: { dtype: DType; shape: reado
   const ext = path.extname(file).toLowerCase();
   if (ext === '.npy' || buf.subarray(0, 6).toString('latin1') === '\x93NUMPY') return readNpy(file, buf);
   if (ext === '.json') return readJson(file, buf, want);
-  return readPb(file, buf);
+  return readPb(file, buf, want);
 }
 
-function readPb(file: string, buf: Buffer): HostTensor {
+/**
+ * A TensorProto keeps its element type (float64, float16 … are boundary dtypes a model may take), unless
+ * the model wants that type's compute dtype (a float64 file for a float32 input), which it converts to.
+ */
+function readPb(file: string, buf: Buffer, want?: { dtype: DType }): HostTensor {
   let p;
   try {
     p = onnx.TensorProto.decode(buf);
@@ -38,7 +42,8 @@ function readPb(file: string, buf: Buffer): HostTensor {
     throw new TensorFileError(`${file}: not an ONNX TensorProto (${(e as Error).message}); inputs may be .pb, .npy or .json`);
   }
   try {
-    const d = decodeTensor(p, path.dirname(file), file, { warn: () => {} });
+    const exact = !want || want.dtype !== constDTypeOf(p.dataType ?? 0);
+    const d = decodeTensor(p, path.dirname(file), file, { warn: () => {} }, { exact });
     if (d.value) return d.value;
     return hostFromBytes(d.type.dtype, d.type.shape, d.source!.read().slice());
   } catch (e) {
