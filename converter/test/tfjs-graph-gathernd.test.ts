@@ -42,7 +42,7 @@ test('graph model: GatherNd (float and int32 data) and int32 FloorDiv (negative 
     const model = await loadTfjsGraphModel(file);
     const want = model.execute([tf.tensor(x, [2, 3, 4]), tf.tensor(n, [2, 3, 4], 'int32')], ['g1', 'fd', 'g2']) as tf.Tensor[];
     assert.deepEqual(got.map((t) => [...t.shape]), [[3, 4], [2, 3, 4], [2, 2]]);
-    got.forEach((t, i) => assert.deepEqual([...t.data as ArrayLike<number>], [...want[i]!.dataSync()], `output ${i}`));
+    got.forEach((t, i) => assert.deepEqual(Array.from(t.data as ArrayLike<number>), [...want[i]!.dataSync()], `output ${i}`));
   } finally {
     await ex.close();
   }
