@@ -8,10 +8,26 @@ import '../onnx/ops/index.ts';
 import type { ShapeReport } from './shapes.ts';
 import { reasonKey, runShapeConformance } from './shapes.ts';
 import { KNOWN_VALUE_FAILURES } from './known-failures.ts';
+import fs from 'node:fs';
+import { onnx } from '../onnx/proto.ts';
+import type { OnnxTypes } from '../onnx/proto.ts';
 
 const REFUSED = ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial',
   'StringNormalizer', 'RegexFullMatch', 'StringConcat', 'StringSplit',
   'NonMaxSuppression'];
+
+/** The op types of a model file, subgraphs included (domain-qualified outside the default domain). */
+function caseOps(model: string): Set<string> {
+  const ops = new Set<string>();
+  const walk = (g: OnnxTypes.IGraphProto | null | undefined) => {
+    for (const n of g?.node ?? []) {
+      ops.add(n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType ?? '');
+      for (const a of n.attribute ?? []) { walk(a.g); for (const sg of a.graphs ?? []) walk(sg); }
+    }
+  };
+  walk(onnx.ModelProto.decode(fs.readFileSync(model)).graph);
+  return ops;
+}
 
 export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string {
   const ops = supportedOnnxOps();
@@ -66,11 +82,28 @@ export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string
   }
   lines.push('', '## Converted, values differ', '', '| case | reason |', '|---|---|');
   for (const [c, why] of Object.entries(KNOWN_VALUE_FAILURES)) lines.push(`| ${c} | ${why} |`);
+  lines.push('', '## Per op', '',
+    'Every ONNX op type the test cases use (in the main graph or a subgraph), the cases using it and how many pass end to',
+    'end; a case that fails is named under each op it uses, its reason is in the tables above.', '',
+    '| op | cases | pass | cases not passing |', '|---|---|---|---|');
+  const perOp = new Map<string, { n: number; pass: number; failing: string[] }>();
+  for (const x of r.results) {
+    const name = `${x.case.suite}/${x.case.name}`;
+    const ok = x.status === 'pass' && !KNOWN_VALUE_FAILURES[name];
+    for (const op of caseOps(x.case.model)) {
+      const e = perOp.get(op) ?? { n: 0, pass: 0, failing: [] };
+      e.n++;
+      if (ok) e.pass++; else e.failing.push(x.case.name);
+      perOp.set(op, e);
+    }
+  }
+  for (const [op, e] of [...perOp].sort((a, b) => a[0].localeCompare(b[0]))) {
+    lines.push(`| ${op} | ${e.n} | ${e.pass} | ${e.failing.slice(0, 6).join(', ')}${e.failing.length > 6 ? `, … (${e.failing.length})` : ''} |`);
+  }
   return lines.join('\n') + '\n';
 }
 
 if (process.argv[1]?.endsWith('support-doc.ts')) {
-  const fs = await import('node:fs');
   const out = new URL('../../docs/onnx-support.md', import.meta.url);
   fs.writeFileSync(out, renderSupportDoc());
   process.stdout.write(`wrote ${out.pathname}\n`);
