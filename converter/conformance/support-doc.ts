@@ -13,8 +13,7 @@ import { onnx } from '../onnx/proto.ts';
 import type { OnnxTypes } from '../onnx/proto.ts';
 
 const REFUSED = ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial',
-  'StringNormalizer', 'RegexFullMatch', 'StringConcat', 'StringSplit',
-  'NonMaxSuppression'];
+  'StringNormalizer', 'RegexFullMatch', 'StringConcat', 'StringSplit'];
 
 /** The op types of a model file, subgraphs included (domain-qualified outside the default domain). */
 function caseOps(model: string): Set<string> {
@@ -84,21 +83,24 @@ export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string
   for (const [c, why] of Object.entries(KNOWN_VALUE_FAILURES)) lines.push(`| ${c} | ${why} |`);
   lines.push('', '## Per op', '',
     'Every ONNX op type the test cases use (in the main graph or a subgraph), the cases using it and how many pass end to',
-    'end; a case that fails is named under each op it uses, its reason is in the tables above.', '',
-    '| op | cases | pass | cases not passing |', '|---|---|---|---|');
-  const perOp = new Map<string, { n: number; pass: number; failing: string[] }>();
+    'end; a case that fails is named under each op it uses, its reason is in the tables above. "frozen" counts the',
+    'passing cases that need some small inputs frozen into constants from the test data (`--freeze-input`): shape-',
+    'determining values such as a Reshape\'s shape, a Range\'s limits or a loop\'s trip count, and the inputs of ops',
+    'whose output shape depends on values (NonZero, Unique, NonMaxSuppression), which are then computed at convert time.', '',
+    '| op | cases | pass | frozen | cases not passing |', '|---|---|---|---|---|');
+  const perOp = new Map<string, { n: number; pass: number; frozen: number; failing: string[] }>();
   for (const x of r.results) {
     const name = `${x.case.suite}/${x.case.name}`;
     const ok = x.status === 'pass' && !KNOWN_VALUE_FAILURES[name];
     for (const op of caseOps(x.case.model)) {
-      const e = perOp.get(op) ?? { n: 0, pass: 0, failing: [] };
+      const e = perOp.get(op) ?? { n: 0, pass: 0, frozen: 0, failing: [] };
       e.n++;
-      if (ok) e.pass++; else e.failing.push(x.case.name);
+      if (ok) { e.pass++; if (x.frozen?.length) e.frozen++; } else e.failing.push(x.case.name);
       perOp.set(op, e);
     }
   }
   for (const [op, e] of [...perOp].sort((a, b) => a[0].localeCompare(b[0]))) {
-    lines.push(`| ${op} | ${e.n} | ${e.pass} | ${e.failing.slice(0, 6).join(', ')}${e.failing.length > 6 ? `, … (${e.failing.length})` : ''} |`);
+    lines.push(`| ${op} | ${e.n} | ${e.pass} | ${e.frozen} | ${e.failing.slice(0, 6).join(', ')}${e.failing.length > 6 ? `, … (${e.failing.length})` : ''} |`);
   }
   return lines.join('\n') + '\n';
 }

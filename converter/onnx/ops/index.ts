@@ -9,4 +9,5 @@ import './special.ts';
 import './control.ts';
 import './sequence.ts';
 import './tfidf.ts';
+import './nms.ts';
 import './refused.ts';

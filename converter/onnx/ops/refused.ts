@@ -10,4 +10,3 @@ for (const op of ['Bernoulli', 'RandomNormal', 'RandomNormalLike', 'RandomUnifor
 for (const op of ['StringNormalizer', 'RegexFullMatch', 'StringConcat', 'StringSplit']) {
   onnxRefuse(op, 'dtype', 'string tensors are not supported');
 }
-onnxRefuse('NonMaxSuppression', 'dynamic-shape', 'the number of boxes kept depends on the input values (the IR is static-shaped)');
