@@ -61,11 +61,14 @@ if (job.phase === 'convert') {
   out.nodes = r.graph.nodes.length;
 } else if (job.phase === 'compile') {
   const a = performance.now();
-  out.memories = compileBundle(P('prefill.opml'), P('prefill.opmlc')).arena.memories.length;
+  const pm = compileBundle(P('prefill.opml'), P('prefill.opmlc'));
+  out.memories = pm.arena.memories.length;
   out.prefill_ms = performance.now() - a;
   const b = performance.now();
-  compileBundle(P('decode.opml'), P('decode.opmlc'));
+  const dm = compileBundle(P('decode.opml'), P('decode.opmlc'));
   out.decode_ms = performance.now() - b;
+  // the largest compiled step bound of any node (issue 12: no dispute over more than 2^32 steps, docs/opvm.md §9)
+  out.max_step_bound = Math.max(...[...pm.nodes, ...dm.nodes].map((n) => n.vm?.stepBound ?? 0));
 } else if (job.phase === 'run') {
   const timeIt = async (fn: () => unknown, minMs = 1000): Promise<number> => {
     for (let i = 0; i < 2; i++) await fn();
