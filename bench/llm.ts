@@ -48,7 +48,9 @@ export async function benchLlm(): Promise<BenchResult> {
       process.stderr.write(`  llm: ${p} …\n`);
       const r = spawnSync(process.execPath, ['--expose-gc', '--import', path.join(HERE, '..', 'bin', 'preload.mjs'), '--import', 'tsx', path.join(HERE, 'llm-child.ts'), JSON.stringify({ ...job, phase: p })], { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (r.status !== 0) throw new PhaseError(`${p} failed (exit ${r.status ?? r.signal}): ${(r.stderr.trim().split('\n').find((l) => /^\w*Error\b/.test(l)) ?? r.stderr.trim().split('\n').at(-1) ?? '').slice(0, 300)}`);
-      return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
+      const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
+      process.stderr.write(`  llm: ${p}: ${JSON.stringify(res)}\n`); // kept even if a later phase fails or is killed
+      return res;
     };
     const conv = phase('convert');
     figures.nodes = conv.nodes!;
