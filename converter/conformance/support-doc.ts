@@ -41,7 +41,8 @@ export function renderSupportDoc(r: ShapeReport = runShapeConformance()): string
     'Every other case is refused with a categorised reason, listed below; none may convert to a wrong shape',
     '(`converter/test/onnx-conformance.test.ts`). End to end (convert → compile → run natively and in the OPVM,',
     'outputs at ONNX\'s tolerance, OPVM == native byte for byte: `npm run conformance -- --vm`) every converted case',
-    `passes except the ${Object.keys(KNOWN_VALUE_FAILURES).length} listed under "Converted, values differ" (\`runtime/test/e2e-conformance.test.ts\`).`,
+    `passes except the ${Object.keys(KNOWN_VALUE_FAILURES).length} listed under "Converted, values differ": **${r.passed - Object.keys(KNOWN_VALUE_FAILURES).length}/${r.total}`
+      + ` = ${(100 * (r.passed - Object.keys(KNOWN_VALUE_FAILURES).length) / r.total).toFixed(1)}%** pass end to end (\`runtime/test/e2e-conformance.test.ts\`).`,
     '',
     'Element types: float32, int8/16/32/64, uint8 and bool are compute dtypes. float64, float16, bfloat16, uint16,',
     'uint32 and uint64 are boundary dtypes: graph inputs and outputs of these types are cast to float32, float32,',
