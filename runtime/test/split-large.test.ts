@@ -1,9 +1,9 @@
 /**
- * Splitting large MatMuls into column blocks (converter/ir/passes/split-large.ts, docs/opvm.md §9): with
- * a forced small threshold the tiny transformer's and the MLP's MatMuls by constant weights become
- * blocks and Concats; every tensor of the unsplit model has the same bytes in the split one (native),
+ * Splitting large MatMuls into column blocks and Convs into output-channel blocks
+ * (converter/ir/passes/split-large.ts, docs/opvm.md §9): with a forced small threshold the bundled
+ * models' MatMuls and Convs by constant weights become blocks and Concats; every tensor of the unsplit model has the same bytes in the split one (native),
  * every block and Concat computes the same bytes in the OPVM as natively, every block's compiled step
- * bound is under the threshold, and the estimate bounds the compiled step bound of every MatMul.
+ * bound is under the threshold, and the estimate bounds the compiled step bound of every MatMul and Conv.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { compileGraph } from '../../compiler/compile.ts';
 import type { CompiledGraph } from '../../compiler/compile.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
-import { matmulSteps, splitLargeNodes } from '../../converter/ir/passes/split-large.ts';
+import { estimatedSteps, splitLargeNodes } from '../../converter/ir/passes/split-large.ts';
 import { NativeExecutor } from '../native/executor.ts';
 import { VmExecutor } from '../opvm/vm-executor.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
@@ -41,14 +41,15 @@ async function nativeValues(g: Graph, c: CompiledGraph, input: HostTensor): Prom
   }
 }
 
-for (const [name, threshold] of [['tiny-transformer', 2_000_000], ['fmnist-mlp', 400_000]] as const) {
-  test(`${name}: MatMuls split at ${threshold} steps compute the unsplit bytes (native), native == VM per block, every block's step bound under the threshold`, async () => {
-    const file = path.join(ROOT, 'models', name, 'model.onnx');
-    const { graph: whole } = importModel(file);
-    const { graph: split } = importModel(file, { splitSteps: threshold });
+for (const [name, file, threshold] of [['tiny-transformer', 'model.onnx', 2_000_000], ['fmnist-mlp', 'model.onnx', 400_000], ['fmnist-cnn', 'model.onnx', 300_000], ['fmnist-tfjs', 'model.json', 300_000]] as const) {
+  test(`${name}: MatMuls and Convs split at ${threshold} steps compute the unsplit bytes (native), native == VM per block, every block's step bound under the threshold`, async () => {
+    const model = path.join(ROOT, 'models', name, file);
+    const { graph: whole } = importModel(model);
+    const { graph: split } = importModel(model, { splitSteps: threshold });
     assert.deepEqual(splitLargeNodes(whole), whole, 'nothing to split at 2^32');
     const blocks = split.nodes.filter((n) => /\/block\d+$/.test(n.name));
     assert.ok(blocks.length >= 4, `${blocks.length} blocks`);
+    if (name.startsWith('fmnist-cnn') || name === 'fmnist-tfjs') assert.ok(blocks.some((n) => n.op === 'Conv'), 'a Conv is split');
     assert.ok(split.nodes.length > whole.nodes.length);
     for (const n of split.nodes) if (n.op === 'Concat') assert.ok(n.inputs.length <= 16, 'a Concat a dispute can open');
     const cw = compileGraph(whole, name), cs = compileGraph(split, name);
@@ -62,7 +63,8 @@ for (const [name, threshold] of [['tiny-transformer', 2_000_000], ['fmnist-mlp',
     split.nodes.forEach((n, k) => {
       const bound = cs.kernels[k]!.node.vm!.stepBound;
       if (blocks.includes(n)) assert.ok(bound <= threshold, `${n.name}: step bound ${bound} > ${threshold}`);
-      if (n.op === 'MatMul') assert.ok(bound <= matmulSteps(split, n), `${n.name}: step bound ${bound} above the estimate ${matmulSteps(split, n)}`);
+      const est = estimatedSteps(split, n);
+      if (est !== null) assert.ok(bound <= est, `${n.name}: step bound ${bound} above the estimate ${est}`);
       assert.ok(vm.stats[k]!.steps <= bound);
     });
   });
