@@ -172,3 +172,16 @@ test('constant trees: the cut tree composes to the data root for any size; a fil
   assert.equal(decodeConstantTrees(graph, file.subarray(0, file.length - 32), compiled.model!.constantState), null);
   assert.equal(decodeConstantTrees(graph, null, compiled.model!.constantState), null);
 });
+
+test('fast tracer: a tiny checkpoint budget (thinning by bytes, merged diffs and full copies) gives the same answers', () => {
+  for (const opts of [{ snapshotEvery: 4, checkpointBytes: 300 }, { snapshotEvery: 1, maxSnapshots: 3 }, { snapshotEvery: 3, maxSnapshots: 1000, checkpointBytes: 1 << 20 }]) {
+    const fast = new Tracer(handImage(loop(1024), true), opts);
+    const ref = new ReplayTracer(handImage(loop(1024), false));
+    const steps = fast.runToEnd();
+    assert.equal(steps, ref.runToEnd());
+    assert.ok(fast.fast);
+    const r = rng(11);
+    for (let q = 0; q < 60; q++) { const s = Math.floor(r() * (steps + 2)); assert.equal(h(fast, s), h(ref, s), `${JSON.stringify(opts)}: state ${s}`); }
+    assert.deepEqual(fast.statesAt([steps, 0, 17, 5]).map((x) => toHex(stateHash(x))), [steps, 0, 17, 5].map((s) => h(ref, s)));
+  }
+});
