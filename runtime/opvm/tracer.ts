@@ -249,21 +249,7 @@ export class ReplayTracer {
   proveStep(s: number): { pre: VmState; post: VmState; proof: StepProof } {
     const m = this.machineAt(s);
     const pre = this.stateOf(m);
-    const proof: StepProof = { header: encodeHeader(pre), insnLeaf: null, insnPath: null, dataLeaf: null, dataPath: null };
-    if (pre.status === Status.Running && pre.pc < MEM_LEAVES) {
-      proof.insnLeaf = this.workMem.leaf(pre.pc);
-      proof.insnPath = this.tree.proof(pre.pc);
-      const i = decodeInsn(proof.insnLeaf);
-      const size = accessSize(i.op);
-      if (size > 0) {
-        const ea = Number(pre.regs[i.ra]! & 0xffffffffn) + i.off;
-        if (ea + size <= MEM_BYTES && ea % size === 0) {
-          const leaf = Math.floor(ea / LEAF_BYTES);
-          proof.dataLeaf = this.workMem.leaf(leaf);
-          proof.dataPath = this.tree.proof(leaf);
-        }
-      }
-    }
+    const proof = stepProofOf(pre, (l) => this.workMem.leaf(l), (l) => this.tree.proof(l));
     if (pre.status !== Status.Running) return { pre, post: pre, proof };
     return { pre, post: this.stateAt(s + 1), proof };
   }
@@ -616,22 +602,30 @@ export class Tracer {
   proveStep(s: number): { pre: VmState; post: VmState; proof: StepProof } {
     if (this.slow || !this.machineAt(s)) return this.slow!.proveStep(s);
     const pre = this.current();
-    const proof: StepProof = { header: encodeHeader(pre), insnLeaf: null, insnPath: null, dataLeaf: null, dataPath: null };
-    if (pre.status === Status.Running && pre.pc < MEM_LEAVES) {
-      proof.insnLeaf = this.mem.leaf(pre.pc);
-      proof.insnPath = this.merkle.proof(pre.pc);
-      const i = decodeInsn(proof.insnLeaf);
-      const size = accessSize(i.op);
-      if (size > 0) {
-        const ea = Number(pre.regs[i.ra]! & 0xffffffffn) + i.off;
-        if (ea + size <= MEM_BYTES && ea % size === 0) {
-          const leaf = Math.floor(ea / LEAF_BYTES);
-          proof.dataLeaf = this.mem.leaf(leaf);
-          proof.dataPath = this.merkle.proof(leaf);
-        }
-      }
-    }
+    const proof = stepProofOf(pre, (l) => this.mem.leaf(l), (l) => this.merkle.proof(l));
     if (pre.status !== Status.Running) return { pre, post: pre, proof };
     return { pre, post: this.stateAt(s + 1), proof };
   }
+}
+
+/**
+ * The step proof of docs/opvm.md §5 from a pre-state: its header, and while it runs the instruction leaf
+ * with its path and, for an aligned in-memory load or store, the data leaf with its path (both tracers).
+ */
+function stepProofOf(pre: VmState, leaf: (i: number) => Uint8Array, path: (i: number) => Bytes32[]): StepProof {
+  const proof: StepProof = { header: encodeHeader(pre), insnLeaf: null, insnPath: null, dataLeaf: null, dataPath: null };
+  if (pre.status !== Status.Running || pre.pc >= MEM_LEAVES) return proof;
+  proof.insnLeaf = leaf(pre.pc);
+  proof.insnPath = path(pre.pc);
+  const i = decodeInsn(proof.insnLeaf);
+  const size = accessSize(i.op);
+  if (size > 0) {
+    const ea = Number(pre.regs[i.ra]! & 0xffffffffn) + i.off;
+    if (ea + size <= MEM_BYTES && ea % size === 0) {
+      const l = Math.floor(ea / LEAF_BYTES);
+      proof.dataLeaf = leaf(l);
+      proof.dataPath = path(l);
+    }
+  }
+  return proof;
 }
