@@ -192,6 +192,15 @@ function linkOrCopy(from: string, to: string): void {
   }
 }
 
+/** The manifest of a compiled graph (docs/kernels.md), as a bundle holds it and the executors read it. */
+export function manifestOf(c: CompiledGraph, modelHash = '', compiler = 'opml 0.1.0'): CompiledManifest {
+  return {
+    format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash, compiler,
+    arena: { ...c.arena, offsets: [...c.arena.offsets] }, nodes: c.kernels.map((k) => k.node),
+    ...(c.model ? { model: c.model } : {}),
+  };
+}
+
 export function compileBundle(bundleDir: string, outDir: string, opts: CompileOptions = {}): CompiledManifest {
   const b = readBundle(bundleDir);
   const c = compileGraph(b.graph, bundleDir, opts);
@@ -209,11 +218,7 @@ export function compileBundle(bundleDir: string, outDir: string, opts: CompileOp
     }
     fs.copyFileSync(path.join(bundleDir, GRAPH_FILE), path.join(tmp, GRAPH_FILE));
     linkOrCopy(path.join(bundleDir, WEIGHTS_FILE), path.join(tmp, WEIGHTS_FILE));
-    const manifest: CompiledManifest = {
-      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: b.modelHash, compiler: 'opml 0.1.0',
-      arena: { ...c.arena, offsets: [...c.arena.offsets] }, nodes: c.kernels.map((k) => k.node),
-      ...(c.model ? { model: c.model } : {}),
-    };
+    const manifest = manifestOf(c, b.modelHash);
     if (c.constantTrees) fs.writeFileSync(path.join(tmp, CONSTANT_TREE_FILE), encodeConstantTrees(c.constantTrees));
     fs.writeFileSync(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
     if (fs.existsSync(dir)) {

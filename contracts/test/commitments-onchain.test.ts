@@ -29,10 +29,8 @@ import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { keccak256, toHex } from '../../converter/ir/keccak.ts';
 import { modelHash } from '../../converter/ir/encoding.ts';
-import { compileGraph } from '../../compiler/compile.ts';
+import { compileGraph, manifestOf } from '../../compiler/compile.ts';
 import type { CompiledGraph } from '../../compiler/compile.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
 import { modelCommitment } from '../../compiler/commit/model.ts';
 import { commitTensor, dataRoot, typeHash } from '../../compiler/commit/tensor.ts';
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
@@ -80,10 +78,7 @@ before(async () => {
   compiled = compileGraph(graph, MODEL);
   const hashes = new Map<TensorId, Uint8Array>();
   for (const [id, c] of graph.constants) hashes.set(id, keccak256(c.read()));
-  const manifest: CompiledManifest = {
-    format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: toHex(modelHash(graph, hashes)), compiler: 'test',
-    arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node), model: compiled.model!,
-  };
+  const manifest = manifestOf(compiled, toHex(modelHash(graph, hashes)), 'test');
   const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
   try {
     const x = readTensorFile(SAMPLE, graph.tensors[graph.inputs[0]!]);

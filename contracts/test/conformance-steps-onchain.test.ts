@@ -12,9 +12,7 @@ import assert from 'node:assert/strict';
 import { ethers, Wallet } from 'ethers';
 import { listCases, readCaseValues, testdataAvailable, TESTDATA_ROOT } from '../../converter/conformance/testdata.ts';
 import { importCase } from '../../converter/conformance/import-case.ts';
-import { compileGraph } from '../../compiler/compile.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
+import { compileGraph, manifestOf } from '../../compiler/compile.ts';
 import { VmExecutor } from '../../runtime/opvm/vm-executor.ts';
 import { nodeImage } from '../../runtime/opvm/node-image.ts';
 import { Tracer } from '../../runtime/opvm/tracer.ts';
@@ -63,10 +61,7 @@ test('a sample of OPVM steps of real conformance cases: the deployed verifier co
     } catch {
       continue;
     }
-    const manifest: CompiledManifest = {
-      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
-      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node),
-    };
+    const manifest = manifestOf(compiled, '', 'test');
     const codes = compiled.kernels.map((k) => k.opvm!);
     const { values, stats } = VmExecutor.create(graph, manifest, codes).run(runtimeInputs);
     const value = (id: number): Uint8Array => values.get(id as never) ?? graph.constants.get(id as never)!.read();

@@ -13,9 +13,7 @@ import type { TestCase } from '../../converter/conformance/testdata.ts';
 import { flatTensors, listCases, readCaseValues } from '../../converter/conformance/testdata.ts';
 import type { CaseValue } from '../../converter/conformance/testdata.ts';
 import { reasonKey } from '../../converter/conformance/shapes.ts';
-import { compileGraph, CompileError } from '../../compiler/compile.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
+import { compileGraph, manifestOf, CompileError } from '../../compiler/compile.ts';
 import { NativeExecutor } from '../native/executor.ts';
 import { VmExecutor } from '../opvm/vm-executor.ts';
 import type { TensorId } from '../../converter/ir/types.ts';
@@ -100,10 +98,7 @@ export async function runCase(c: TestCase, opts: E2EOptions = {}): Promise<E2ERe
   }
   try {
     const compiled = compileGraph(graph, c.model, { vm: !!opts.vm });
-    const manifest: CompiledManifest = {
-      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'conformance',
-      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node),
-    };
+    const manifest = manifestOf(compiled, '', 'conformance');
     const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
     const outs = ex.run(runtimeInputs);
     if (outs.length !== expected.length) return { case: c, status: 'fail', category: 'values', reason: `${outs.length} outputs, expected ${expected.length}` };

@@ -10,9 +10,7 @@ import type { TensorId } from '../../converter/ir/types.ts';
 import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
-import { compileGraph } from '../../compiler/compile.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
+import { compileGraph, manifestOf } from '../../compiler/compile.ts';
 import { dataRoot } from '../../compiler/commit/tensor.ts';
 import { initialMemoryRoot } from '../../compiler/opvm/layout.ts';
 import type { NodeMemoryLayout } from '../../compiler/opvm/layout.ts';
@@ -32,10 +30,7 @@ for (const [name, file] of MODELS) {
   test(`${name}: every node in the OPVM == native, byte for byte; composed initial roots == image roots`, async () => {
     const { graph } = importModel(path.join(ROOT, 'models', name, file));
     const compiled = compileGraph(graph, name);
-    const manifest: CompiledManifest = {
-      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
-      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node), model: compiled.model!,
-    };
+    const manifest = manifestOf(compiled, '', 'test');
     const input = readTensorFile(path.join(ROOT, 'models', name, 'samples', 'input_1.pb'), graph.tensors[graph.inputs[0]!]);
     const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
     try {

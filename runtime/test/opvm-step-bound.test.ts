@@ -17,9 +17,7 @@ import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { testdataAvailable, TESTDATA_ROOT } from '../../converter/conformance/testdata.ts';
-import { compileGraph, kernelForNode } from '../../compiler/compile.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
+import { compileGraph, kernelForNode, manifestOf } from '../../compiler/compile.ts';
 import type { Expr, Kernel, Stmt } from '../../compiler/kernel/ast.ts';
 import * as k from '../../compiler/kernel/build.ts';
 import { prepareKernel } from '../../compiler/kernel/harness.ts';
@@ -167,10 +165,7 @@ test('loop heads run exactly their kernel loop\'s trip count per entry: every no
   for (const name of ['fmnist-cnn', 'fmnist-cnn-int8']) {
     const { graph } = importModel(path.join(ROOT, 'models', name, 'model.onnx'));
     const compiled = compileGraph(graph, name);
-    const manifest: CompiledManifest = {
-      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
-      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((c) => c.node), model: compiled.model!,
-    };
+    const manifest = manifestOf(compiled, '', 'test');
     const input = readTensorFile(path.join(ROOT, 'models', name, 'samples', 'input_2.pb'), graph.tensors[graph.inputs[0]!]);
     const { values } = VmExecutor.create(graph, manifest, compiled.kernels.map((c) => c.opvm!)).run([input]);
     const value = (id: number) => values.get(id as never) ?? graph.constants.get(id as never)!.read();
@@ -192,10 +187,7 @@ test('bundled models: every node, two samples each: steps ≤ step bound ≤ 2^4
   for (const [name, file] of MODELS) {
     const { graph } = importModel(path.join(ROOT, 'models', name, file));
     const compiled = compileGraph(graph, name);
-    const manifest: CompiledManifest = {
-      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
-      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((c) => c.node), model: compiled.model!,
-    };
+    const manifest = manifestOf(compiled, '', 'test');
     const vmEx = VmExecutor.create(graph, manifest, compiled.kernels.map((c) => c.opvm!));
     const pairs: { steps: number; bound: number }[] = [];
     for (const sample of ['input_0.pb', 'input_1.pb']) {

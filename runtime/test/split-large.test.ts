@@ -11,23 +11,14 @@ import path from 'node:path';
 import type { Graph, TensorId } from '../../converter/ir/types.ts';
 import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
-import { compileGraph } from '../../compiler/compile.ts';
+import { compileGraph, manifestOf } from '../../compiler/compile.ts';
 import type { CompiledGraph } from '../../compiler/compile.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
 import { estimatedSteps, splitLargeNodes } from '../../converter/ir/passes/split-large.ts';
 import { NativeExecutor } from '../native/executor.ts';
 import { VmExecutor } from '../opvm/vm-executor.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function manifestOf(c: CompiledGraph): CompiledManifest {
-  return {
-    format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
-    arena: { ...c.arena, offsets: [...c.arena.offsets] }, nodes: c.kernels.map((k) => k.node), model: c.model!,
-  };
-}
 
 async function nativeValues(g: Graph, c: CompiledGraph, input: HostTensor): Promise<Map<string, Buffer>> {
   const ex = await NativeExecutor.create(g, manifestOf(c), c.kernels.map((k) => k.wasm));

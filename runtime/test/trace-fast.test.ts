@@ -12,9 +12,7 @@ import type { TensorId } from '../../converter/ir/types.ts';
 import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
-import { compileGraph } from '../../compiler/compile.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
+import { compileGraph, manifestOf } from '../../compiler/compile.ts';
 import { dataRoot } from '../../compiler/commit/tensor.ts';
 import { chunkedRoot, chunkedTree, decodeConstantTrees, encodeConstantTrees } from '../../compiler/commit/constant-tree.ts';
 import { encodeInsn, insn, Op, LEAF_BYTES } from '../../compiler/opvm/isa.ts';
@@ -66,10 +64,7 @@ for (const [name, file] of MODELS) {
   test(`${name}: fast tracer == reference tracer on every node (states, cut points, step and memory proofs)`, async () => {
     const { graph } = importModel(path.join(ROOT, 'models', name, file));
     const compiled = compileGraph(graph, name);
-    const manifest: CompiledManifest = {
-      format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: '', compiler: 'test',
-      arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node), model: compiled.model!,
-    };
+    const manifest = manifestOf(compiled, '', 'test');
     const input = readTensorFile(path.join(ROOT, 'models', name, 'samples', 'input_1.pb'), graph.tensors[graph.inputs[0]!]);
     const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
     try {

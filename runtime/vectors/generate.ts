@@ -12,9 +12,7 @@ import { importModel } from '../../converter/convert.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { keccak256, toHex } from '../../converter/ir/keccak.ts';
 import { modelHash } from '../../converter/ir/encoding.ts';
-import { compileGraph } from '../../compiler/compile.ts';
-import type { CompiledManifest } from '../../compiler/format.ts';
-import { COMPILED_FORMAT, COMPILED_VERSION } from '../../compiler/format.ts';
+import { compileGraph, manifestOf } from '../../compiler/compile.ts';
 import { merkleProof, merkleRoot, ZERO_HASHES } from '../../compiler/commit/merkle.ts';
 import { composeMemoryRoot, layoutHash, planNodeMemory } from '../../compiler/opvm/layout.ts';
 import type { RegionSpec } from '../../compiler/opvm/layout.ts';
@@ -76,10 +74,7 @@ export async function modelVector(root: string, m: (typeof VECTOR_MODELS)[number
   const hashes = new Map<TensorId, Uint8Array>();
   for (const [id, c] of graph.constants) hashes.set(id, keccak256(c.read()));
   const compiled = compileGraph(graph, m.file);
-  const manifest: CompiledManifest = {
-    format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash: toHex(modelHash(graph, hashes)), compiler: 'vectors',
-    arena: { ...compiled.arena, offsets: [...compiled.arena.offsets] }, nodes: compiled.kernels.map((k) => k.node), model: compiled.model!,
-  };
+  const manifest = manifestOf(compiled, toHex(modelHash(graph, hashes)), 'vectors');
   const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
   try {
     const input = readTensorFile(path.join(root, m.input), graph.tensors[graph.inputs[0]!]);
