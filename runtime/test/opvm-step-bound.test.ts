@@ -34,6 +34,7 @@ import { VmMemory } from '../opvm/memory.ts';
 import { Interpreter } from '../opvm/interpreter.ts';
 import { nodeImage } from '../opvm/node-image.ts';
 import type { NodeImage } from '../opvm/tracer.ts';
+import { KNOWN_VALUE_FAILURES } from '../../converter/conformance/known-failures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CAP = Number(MAX_STEPS);
@@ -214,7 +215,9 @@ test('ONNX conformance cases (every third, in the OPVM): steps ≤ step bound on
   assert.ok(testdataAvailable(), `ONNX test data not found at ${TESTDATA_ROOT}: apt-get install libonnx-testdata`);
   let i = 0;
   const r = await runE2E(() => i++ % 3 === 0, { vm: true });
-  const wrong = r.results.filter((x) => x.status === 'fail' || x.status === 'error');
+  // Value failures the conformance test knows (docs/onnx-support.md: test data OPML cannot reproduce) are not
+  // this test's business; a step bound exceeded is reported as a 'vm' failure and is.
+  const wrong = r.results.filter((x) => (x.status === 'fail' || x.status === 'error') && !(x.category === 'values' && KNOWN_VALUE_FAILURES[`${x.case.suite}/${x.case.name}`]));
   assert.deepEqual(wrong.map((x) => `${x.case.suite}/${x.case.name}: ${x.reason}`), []);
   const pairs = r.results.flatMap((x) => x.vmSteps ?? []);
   assert.ok(pairs.length > 200, `${pairs.length} nodes run`);
