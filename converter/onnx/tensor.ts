@@ -14,6 +14,7 @@ import type { HostTensor } from '../ir/host-tensor.ts';
 import { hostTensor } from '../ir/host-tensor.ts';
 import { ConvertError } from '../errors.ts';
 import type { WarningSink } from '../errors.ts';
+import { halfBitsToFloat } from '../ir/ops/boundary.ts'; // float16 bits → float32 value (exact)
 
 type TensorProto = OnnxTypes.ITensorProto;
 
@@ -50,16 +51,6 @@ export function constDTypeOf(onnxType: number): DType | undefined {
 
 export function onnxTypeName(t: number): string {
   return ONNX_TYPE_NAMES[t] ?? `type ${t}`;
-}
-
-/** float16 bits → float32 value (exact). */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 function bytesView(b: Uint8Array | null | undefined): Uint8Array {
@@ -157,7 +148,7 @@ export function decodeTensor(t: TensorProto, modelDir: string, what: string, war
     case T.FLOAT: for (const v of t.floatData ?? []) vals.push(v); break;
     case T.INT32: case T.INT16: case T.INT8: case T.UINT16: case T.UINT8: case T.BOOL:
       for (const v of t.int32Data ?? []) vals.push(v); break;
-    case T.FLOAT16: for (const v of t.int32Data ?? []) vals.push(halfToFloat(v & 0xffff)); break;
+    case T.FLOAT16: for (const v of t.int32Data ?? []) vals.push(halfBitsToFloat(v & 0xffff)); break;
     case T.BFLOAT16: for (const v of t.int32Data ?? []) vals.push(new Float32Array(new Uint32Array([(v & 0xffff) << 16]).buffer)[0]!); break;
     case T.INT64: for (const v of t.int64Data ?? []) vals.push(int64Big(v)); break;
     case T.DOUBLE: for (const v of t.doubleData ?? []) vals.push(v); break;
@@ -186,7 +177,7 @@ function convertRaw(bytes: Uint8Array, onnxType: number, dtype: DType, dims: rea
   const vals: (number | bigint)[] = new Array(n);
   for (let i = 0; i < n; i++) {
     switch (onnxType) {
-      case T.FLOAT16: vals[i] = halfToFloat(dv.getUint16(i * 2, true)); break;
+      case T.FLOAT16: vals[i] = halfBitsToFloat(dv.getUint16(i * 2, true)); break;
       case T.BFLOAT16: vals[i] = new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]!; break;
       case T.DOUBLE: vals[i] = dv.getFloat64(i * 8, true); break;
       case T.UINT16: vals[i] = dv.getUint16(i * 2, true); break;
