@@ -64,6 +64,13 @@ export interface Kernel {
   readonly buffers: readonly Buffer[];
   readonly locals: readonly LocalVar[];
   readonly body: readonly Stmt[];
+  /**
+   * Optional body of the native form only: the same outputs, each computed by the same float operation
+   * sequence as in `body`, visited in another order (e.g. MatMul by column panels, so a panel of B stays in
+   * cache for every row block). The scalar form, and so the OPVM, always runs `body`; the kernel tests
+   * check native == scalar bit for bit.
+   */
+  readonly native?: readonly Stmt[];
 }
 
 /**

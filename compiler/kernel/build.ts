@@ -162,8 +162,9 @@ export class KernelBuilder {
     return l;
   }
 
-  build(body: readonly Stmt[]): Kernel {
-    return { name: this.name, buffers: [...this.buffers], locals: [...this.locals], body: [...body] };
+  /** The kernel; `native`, when given, is the native form's body (Kernel.native). */
+  build(body: readonly Stmt[], native?: readonly Stmt[]): Kernel {
+    return { name: this.name, buffers: [...this.buffers], locals: [...this.locals], body: [...body], ...(native ? { native: [...native] } : {}) };
   }
 }
 

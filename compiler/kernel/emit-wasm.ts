@@ -37,10 +37,16 @@ function elemSize(b: Buffer): number {
   }
 }
 
-/** Is the kernel's body a single top-level parallel loop (splittable across threads)? */
+/**
+ * Is the native form's body a single top-level parallel loop (splittable across threads)? Only the
+ * native form is ever split, so this is about Kernel.native when the kernel has one.
+ */
 export function splitExtent(k: Kernel): number | undefined {
-  const [s] = k.body;
-  return k.body.length === 1 && s!.kind === 'for' && s!.parallel ? s!.hi - s!.lo : undefined;
+  return topExtent(k.native ?? k.body);
+}
+function topExtent(body: readonly Stmt[]): number | undefined {
+  const [s] = body;
+  return body.length === 1 && s!.kind === 'for' && s!.parallel ? s!.hi - s!.lo : undefined;
 }
 
 /** Variables mentioned by an expression (for the vectoriser's analysis). */
@@ -81,6 +87,50 @@ function coefficient(e: Expr, v: IndexVar, varying: ReadonlySet<LocalVar>): numb
 class NotVectorizable extends Error {}
 
 /**
+ * An i32 element index as rest + c, with c a constant, when rest is built only of loop indices,
+ * non-negative constants, +, × and << (so rest ≥ 0 whenever the index is in range): the native form
+ * then puts c into the memory access's constant offset, and accesses that differ by a constant (MatMul's
+ * rows of A, a window's taps) share one address computation. undefined when the index has another form.
+ */
+function splitConst(e: Expr): { rest: Expr | undefined; c: number } | undefined {
+  if (e.type !== 'i32') return undefined;
+  switch (e.kind) {
+    case 'const': return Number(e.value) >= 0 ? { rest: undefined, c: Number(e.value) } : undefined;
+    case 'index': return { rest: e, c: 0 };
+    case 'binary': {
+      if (e.op === 'add') {
+        const a = splitConst(e.a), b = splitConst(e.b);
+        if (!a || !b) return undefined;
+        return { rest: a.rest && b.rest ? addI(a.rest, b.rest) : a.rest ?? b.rest, c: a.c + b.c };
+      }
+      if (e.op === 'sub' && e.b.kind === 'const') {
+        const a = splitConst(e.a);
+        return a && { rest: a.rest, c: a.c - Number(e.b.value) };
+      }
+      if ((e.op === 'mul' || e.op === 'shl') && e.b.kind === 'const' && Number(e.b.value) >= 0 && (e.op === 'mul' || Number(e.b.value) < 31)) {
+        const f = e.op === 'mul' ? Number(e.b.value) : 2 ** Number(e.b.value);
+        const a = splitConst(e.a);
+        if (!a) return undefined;
+        return { rest: a.rest && (e.op === 'mul' ? mulI(a.rest, Number(e.b.value)) : { ...e, a: a.rest }), c: a.c * f };
+      }
+      if (e.op === 'mul' && e.a.kind === 'const') return splitConst({ ...e, a: e.b, b: e.a });
+      // another product, shift or quotient of non-negative indices: a non-negative rest as a whole
+      if ((e.op === 'mul' || e.op === 'shl' || e.op === 'div_u' || e.op === 'rem_u') && nonNegative(e.a) && nonNegative(e.b)) return { rest: e, c: 0 };
+      return undefined;
+    }
+    default: return undefined;
+  }
+}
+function nonNegative(e: Expr): boolean {
+  if (e.kind === 'const') return Number(e.value) >= 0;
+  if (e.kind === 'index') return true;
+  if (e.kind === 'binary' && ['add', 'mul', 'shl', 'div_u', 'rem_u'].includes(e.op)) return nonNegative(e.a) && nonNegative(e.b);
+  return false;
+}
+const addI = (a: Expr, b: Expr): Expr => ({ kind: 'binary', type: 'i32', op: 'add', a, b });
+const mulI = (a: Expr, f: number): Expr => (f === 1 ? a : { kind: 'binary', type: 'i32', op: 'mul', a, b: { kind: 'const', type: 'i32', value: f } });
+
+/**
  * The iteration range of one scalar-form loop, by its wasm label: it runs its index from lo to hi − 1,
  * or, when `split`, from max(start, lo) to min(end, hi) − 1 with the function's (start, end) parameters.
  * The OPVM's step bound (compiler/opvm/step-bound.ts) takes its trip counts from here.
@@ -111,14 +161,35 @@ export class FunctionEmitter {
   /** Add the kernel as function `name(start: i32, end: i32)` to the module. */
   emit(name: string): binaryen.FunctionRef {
     for (const l of this.k.locals) this.scalarLocal.set(l, this.newVar(WTYPE[l.type]));
-    const split = splitExtent(this.k) !== undefined;
-    const body = this.stmts(this.k.body, split);
+    const src = this.simd && this.k.native ? this.k.native : this.k.body;
+    const split = topExtent(src) !== undefined;
+    const body = this.stmts(src, split);
     return this.m.addFunction(name, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none, this.vars, this.m.block(null, body, binaryen.none));
   }
 
   private newVar(t: binaryen.Type): number {
     this.vars.push(t);
     return FunctionEmitter.PARAMS + this.vars.length - 1;
+  }
+
+  /**
+   * The native form's address of element `index` + `extra`: the index's constant part goes into the
+   * access's offset when splitConst allows (the same byte address as addr, computed with fewer operations).
+   */
+  private vaddr(b: Buffer, index: Expr, extra: number): { ptr: Ref; offset: number } {
+    const size = elemSize(b);
+    const base = this.layout.addressOf(b);
+    const sp = splitConst(index);
+    if (sp) {
+      const offset = base + (sp.c + extra) * size;
+      if (offset >= 0 && offset < 2 ** 32) {
+        if (!sp.rest) return { ptr: this.m.i32.const(0), offset };
+        const r = this.expr(sp.rest);
+        return { ptr: size === 1 ? r : this.m.i32.shl(r, this.m.i32.const(Math.log2(size))), offset };
+      }
+    }
+    const { ptr, offset } = this.addr(b, this.expr(index));
+    return { ptr, offset: offset + extra * size };
   }
 
   private addr(b: Buffer, index: Ref): { ptr: Ref; offset: number } {
@@ -149,9 +220,12 @@ export class FunctionEmitter {
         const parts: Ref[] = [m.local.set(iv, lo), m.local.set(hiVar, hi)];
         if (this.simd && s.parallel && this.isInnermostParallel(s)) {
           try {
-            parts.push(this.vectorLoop(s, iv, hiVar));
+            const u = this.unrollFactor(s);
+            if (u > 1) parts.push(this.vectorLoop(s, iv, hiVar, u));
+            parts.push(this.vectorLoop(s, iv, hiVar, 1));
           } catch (e) {
             if (!(e instanceof NotVectorizable)) throw e;
+            parts.length = 2; // a kernel that does not vectorise at all keeps only the scalar loop
           }
         }
         parts.push(this.scalarLoop(s, iv, hiVar, splitTop));
@@ -295,24 +369,39 @@ export class FunctionEmitter {
     return varying;
   }
 
-  /** while (iv + 4 <= hi) { body on lanes iv..iv+3; iv += 4 } */
-  private vectorLoop(s: Extract<Stmt, { kind: 'for' }>, iv: number, hiVar: number): Ref {
+  /**
+   * How many groups of four lanes one iteration of the vector loop runs: a loop with a sequential loop
+   * inside (a reduction) carries a chain of dependent float operations per varying local, so several
+   * independent groups are interleaved to hide their latency and share uniform loads (e.g. MatMul: four
+   * rows × 2 groups = a 4×8 tile, one row × 4 groups = 16 columns). Each lane still runs its own output's
+   * scalar sequence; only independent outputs are interleaved.
+   */
+  private unrollFactor(s: Extract<Stmt, { kind: 'for' }>): number {
+    const hasLoop = (ss: readonly Stmt[]): boolean => ss.some((x) => x.kind === 'for' || (x.kind === 'if' && (hasLoop(x.then) || hasLoop(x.else))));
+    if (!hasLoop(s.body)) return 1;
+    const v = this.varyingLocals(s.body, s.v).size;
+    const u = Math.min(4, Math.floor(12 / Math.max(1, v)));
+    return u >= 2 && s.hi - s.lo >= 4 * u ? u : 1;
+  }
+
+  /** while (iv + 4u <= hi) { body on lanes iv..iv+4u−1, as u interleaved groups of four; iv += 4u } */
+  private vectorLoop(s: Extract<Stmt, { kind: 'for' }>, iv: number, hiVar: number, groups: number): Ref {
     const m = this.m;
     const varying = this.varyingLocals(s.body, s.v);
-    const vlocals = new Map<LocalVar, number>();
+    const vlocals = new Map<LocalVar, number[]>();
     for (const l of varying) {
       if (l.type === 'i64') throw new NotVectorizable();
-      vlocals.set(l, this.newVar(binaryen.v128));
+      vlocals.set(l, Array.from({ length: groups }, () => this.newVar(binaryen.v128)));
     }
-    const ctx: VecCtx = { v: s.v, iv, varying, vlocals };
+    const ctx: VecCtx = { v: s.v, iv, varying, vlocals, groups, group: 0 };
     const body = this.vstmts(s.body, ctx);
     const brk = `vb${this.label}`, cont = `vl${this.label++}`;
-    const fits = () => m.i32.le_s(m.i32.add(m.local.get(iv, binaryen.i32), m.i32.const(4)), m.local.get(hiVar, binaryen.i32));
+    const fits = () => m.i32.le_s(m.i32.add(m.local.get(iv, binaryen.i32), m.i32.const(4 * groups)), m.local.get(hiVar, binaryen.i32));
     return m.block(brk, [
       m.br(brk, m.i32.eqz(fits())),
       m.loop(cont, m.block(null, [
         ...body,
-        m.local.set(iv, m.i32.add(m.local.get(iv, binaryen.i32), m.i32.const(4))),
+        m.local.set(iv, m.i32.add(m.local.get(iv, binaryen.i32), m.i32.const(4 * groups))),
         m.br(cont, fits()),
       ])),
     ]);
@@ -322,21 +411,34 @@ export class FunctionEmitter {
     return ss.map((s) => this.vstmt(s, c));
   }
 
+  /**
+   * A store or a varying set, once per group of lanes. With several groups, each uniform subexpression
+   * (e.g. MatMul's A element) is computed once, splatted into a local before the groups, and shared.
+   */
+  private perGroup(c: VecCtx, one: (g: VecCtx) => Ref): Ref {
+    if (c.groups === 1) return one(c);
+    const g: VecCtx = { ...c, shared: new Map(), pre: [] };
+    const parts: Ref[] = [];
+    for (let u = 0; u < c.groups; u++) parts.push(one({ ...g, group: u }));
+    return this.m.block(null, [...g.pre!, ...parts]);
+  }
+
   private vstmt(s: Stmt, c: VecCtx): Ref {
     const m = this.m;
     switch (s.kind) {
       case 'store': {
         if (coefficient(s.index, c.v, c.varying) !== 1) throw new NotVectorizable();
-        const val = this.vexpr(s.value, c);
-        return this.vstore(s.buf, this.expr(s.index), s.value.type, val);
+        return this.perGroup(c, (g) => {
+          const val = this.vexpr(s.value, g);
+          return this.vstore(s.buf, s.index, s.value.type, val, g.group);
+        });
       }
       case 'set': {
         if (!c.varying.has(s.local)) {
           if (dependsOn(s.value, c.v, c.varying)) throw new NotVectorizable();
           return m.local.set(this.scalarLocal.get(s.local)!, this.expr(s.value));
         }
-        const val = this.vexpr(s.value, c);
-        return m.local.set(c.vlocals.get(s.local)!, this.unmask(val));
+        return this.perGroup(c, (g) => m.local.set(c.vlocals.get(s.local)![g.group]!, this.unmask(this.vexpr(s.value, g))));
       }
       case 'if': {
         if (dependsOn(s.cond, c.v, c.varying)) throw new NotVectorizable();
@@ -375,10 +477,19 @@ export class FunctionEmitter {
     return t === 'f32' ? this.m.f32x4.splat(scalar) : this.m.i32x4.splat(scalar);
   }
 
-  private vstore(b: Buffer, index0: Ref, t: ScalarType, v: VecValue): Ref {
+  /** A uniform expression in every lane; a 32-bit load splats straight from memory. */
+  private splatExpr(e: Expr): Ref {
+    if (e.kind === 'load' && (e.buf.dtype === 'float32' || e.buf.dtype === 'int32')) {
+      const { ptr, offset } = this.vaddr(e.buf, e.index, 0);
+      return this.m.v128.load32_splat(offset, 4, ptr);
+    }
+    return this.splat(e.type, this.expr(e));
+  }
+
+  private vstore(b: Buffer, index0: Expr, t: ScalarType, v: VecValue, group: number): Ref {
     if (BOUNDARY.has(b.dtype)) throw new NotVectorizable();
     const m = this.m;
-    const { ptr, offset } = this.addr(b, index0);
+    const { ptr, offset } = this.vaddr(b, index0, 4 * group);
     let ref = this.unmask(v);
     if (b.dtype === 'float32') {
       const tmp = this.newVar(binaryen.v128);
@@ -408,7 +519,7 @@ export class FunctionEmitter {
     const t: ScalarType = computeType(b.dtype);
     if (t === 'i64' || BOUNDARY.has(b.dtype)) throw new NotVectorizable();
     if (coef === 1) {
-      const { ptr, offset } = this.addr(b, this.expr(index));
+      const { ptr, offset } = this.vaddr(b, index, 4 * c.group);
       switch (b.dtype) {
         case 'float32': case 'int32': return { ref: m.v128.load(offset, 4, ptr), mask: false };
         case 'int16': return { ref: m.i32x4.extend_low_i16x8_s(m.v128.load64_zero(offset, 2, ptr)), mask: false };
@@ -432,13 +543,23 @@ export class FunctionEmitter {
   private vexpr(e: Expr, c: VecCtx): VecValue {
     const m = this.m;
     if (e.type === 'i64') throw new NotVectorizable();
-    if (!dependsOn(e, c.v, c.varying)) return { ref: this.splat(e.type, this.expr(e)), mask: false };
+    if (!dependsOn(e, c.v, c.varying)) {
+      if (!c.shared || e.kind === 'const') return { ref: this.splatExpr(e), mask: false };
+      let t = c.shared.get(e);
+      if (t === undefined) {
+        t = this.newVar(binaryen.v128);
+        c.shared.set(e, t);
+        c.pre!.push(m.local.set(t, this.splatExpr(e)));
+      }
+      return { ref: m.local.get(t, binaryen.v128), mask: false };
+    }
     switch (e.kind) {
       case 'index': {
         const base = m.i32x4.splat(m.local.get(c.iv, binaryen.i32));
-        return { ref: m.i32x4.add(base, m.v128.const([0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0])), mask: false };
+        const o = 4 * c.group;
+        return { ref: m.i32x4.add(base, m.v128.const([o, 0, 0, 0, o + 1, 0, 0, 0, o + 2, 0, 0, 0, o + 3, 0, 0, 0])), mask: false };
       }
-      case 'get': return { ref: m.local.get(c.vlocals.get(e.local)!, binaryen.v128), mask: false };
+      case 'get': return { ref: m.local.get(c.vlocals.get(e.local)![c.group]!, binaryen.v128), mask: false };
       case 'load': return this.vload(e.buf, e.index, c);
       case 'select': {
         const cond = this.asMask(this.vexpr(e.cond, c));
@@ -508,5 +629,13 @@ interface VecCtx {
   v: IndexVar;
   iv: number;
   varying: ReadonlySet<LocalVar>;
-  vlocals: Map<LocalVar, number>;
+  /** Per varying local, one v128 local per group of four lanes. */
+  vlocals: Map<LocalVar, number[]>;
+  /** Groups of four lanes per vector-loop iteration, and the one being emitted (lanes iv+4·group …). */
+  groups: number;
+  group: number;
+  /** With several groups: uniform subexpressions of the current statement, splatted once into locals … */
+  shared?: Map<Expr, number>;
+  /** … by these statements, emitted before the statement's groups. */
+  pre?: Ref[];
 }

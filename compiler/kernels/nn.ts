@@ -40,9 +40,7 @@ defineKernel('MatMul', (r) => {
   const accs = Array.from({ length: MB }, (_, t) => B.local(`acc${t}`, 'f32'));
   const bv = B.local('bv', 'f32');
   // Each output element: acc = +0; for p in 0..K−1: acc = acc + A[i, p]·B[p, j] (the spec's order).
-  return B.build(k.pforFlat([...batch, m / MB], (outer) => [k.pfor(n, (j) => {
-    const bi = outer.slice(0, batch.length);
-    const i0 = MB === 1 ? outer[batch.length]! : k.mul(outer[batch.length]!, k.i32(MB));
+  const tile = (bi: Expr[], i0: Expr, j: Expr): Stmt[] => {
     const ao = batchOffset(bi, aBatch, batch.length, m * K);
     const bo = batchOffset(bi, bBatch, batch.length, K * n);
     const row = (t: number) => k.add(i0, k.i32(t));
@@ -54,7 +52,17 @@ defineKernel('MatMul', (r) => {
       ]),
       ...accs.map((acc, t) => k.store(y, k.add(k.mul(k.add(k.mul(batchFlat(bi, batch), k.i32(m)), row(t)), k.i32(n)), j), k.get(acc))),
     ];
-  })]));
+  };
+  const i0Of = (ib: Expr) => (MB === 1 ? ib : k.mul(ib, k.i32(MB)));
+  const body = k.pforFlat([...batch, m / MB], (outer) => [k.pfor(n, (j) => tile(outer.slice(0, batch.length), i0Of(outer[batch.length]!), j))]);
+  // Native form: the same outputs by column panels of NB, every row block of a panel in turn, so the
+  // panel of B (K × NB floats) stays in cache instead of all of B being read once per row block.
+  const NB = n % 16 === 0 ? 16 : n % 8 === 0 ? 8 : 0;
+  const native = NB && m / MB > 1 && n > NB
+    ? k.pforFlat([...batch, n / NB], (outer) => [k.pfor(m / MB, (ib) => [k.pfor(NB, (jj) =>
+      tile(outer.slice(0, batch.length), i0Of(ib), k.add(k.mul(outer[batch.length]!, k.i32(NB)), jj)))])])
+    : undefined;
+  return B.build(body, native);
 });
 
 function batchFlat(idx: readonly Expr[], dims: readonly number[]): Expr {

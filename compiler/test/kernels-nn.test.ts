@@ -9,7 +9,7 @@ import type { Attrs } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { getOp, IrError } from '../../converter/ir/op-registry.ts';
-import { runKernelOnce } from '../kernel/harness.ts';
+import { runKernelOnce, runKernelSplit } from '../kernel/harness.ts';
 import { agree, hex } from './helpers/agree.ts';
 
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.4e-45, -3e-39, 1e30, -1e30];
@@ -28,6 +28,16 @@ test('MatMul: native == scalar == fold (batch broadcast, rank-1 operands)', () =
     const db = g.vb ? [g.k] : [...g.bb, g.k, g.n];
     return fc.tuple(tensorArb(da), tensorArb(db));
   }), ([a, b]) => { agree('MatMul', [a, b], {}); }), { numRuns: 40 });
+});
+
+test('MatMul, the native form\'s tiles (4 rows × 8 columns, 1 row × 16) and column panels: native == scalar == fold, whole and split', () => {
+  const geo = fc.record({ m: fc.constantFrom(1, 3, 8, 12, 16), k: fc.integer({ min: 0, max: 12 }), n: fc.constantFrom(8, 16, 19, 24, 32, 48), ba: fc.constantFrom([], [2], [3, 1]), bb: fc.constantFrom([], [1], [1, 2]) });
+  fc.assert(fc.property(geo.chain((g) => fc.tuple(tensorArb([...g.ba, g.m, g.k]), tensorArb([...g.bb, g.k, g.n]), fc.nat(1000))), ([a, b, cut]) => {
+    if (!agree('MatMul', [a, b], {})) return;
+    const whole = runKernelOnce('MatMul', [a, b], {}, true).outputs[0]!;
+    const split = runKernelSplit('MatMul', [a, b], {}, cut);
+    if (split) assert.equal(hex(split[0]!), hex(whole), 'MatMul split like the threaded executor');
+  }), { numRuns: 40 });
 });
 
 const convGeo = fc.record({
