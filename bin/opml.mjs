@@ -4,6 +4,9 @@
 // docs/library.md) ships no sources but the JavaScript that `npm run build` compiles into dist/, which
 // runs on plain Node.
 import fs from 'node:fs';
+import v8 from 'node:v8';
+
+v8.setFlagsFromString('--no-liftoff'); // TurboFan for every kernel from its first run (see preload.mjs)
 
 if (fs.existsSync(new URL('./main.ts', import.meta.url))) {
   await import('./preload.mjs');
