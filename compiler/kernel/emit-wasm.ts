@@ -373,15 +373,17 @@ export class FunctionEmitter {
    * How many groups of four lanes one iteration of the vector loop runs: a loop with a sequential loop
    * inside (a reduction) carries a chain of dependent float operations per varying local, so several
    * independent groups are interleaved to hide their latency and share uniform loads (e.g. MatMul: four
-   * rows × 2 groups = a 4×8 tile, one row × 4 groups = 16 columns). Each lane still runs its own output's
+   * rows × 2 groups = a 4×8 tile, one row × 8 groups = 32 columns). Each lane still runs its own output's
    * scalar sequence; only independent outputs are interleaved.
    */
   private unrollFactor(s: Extract<Stmt, { kind: 'for' }>): number {
     const hasLoop = (ss: readonly Stmt[]): boolean => ss.some((x) => x.kind === 'for' || (x.kind === 'if' && (hasLoop(x.then) || hasLoop(x.else))));
     if (!hasLoop(s.body)) return 1;
     const v = this.varyingLocals(s.body, s.v).size;
-    const u = Math.min(4, Math.floor(12 / Math.max(1, v)));
-    return u >= 2 && s.hi - s.lo >= 4 * u ? u : 1;
+    // One accumulator and one loaded value per output (MatMul's single row, a decode step): 8 groups, so
+    // one row of B supplies two cache lines per step of the reduction; else about 12 registers' worth.
+    const candidates = v <= 2 ? [8, 4] : [Math.min(4, Math.floor(12 / Math.max(1, v)))];
+    return candidates.find((u) => u >= 2 && s.hi - s.lo >= 4 * u) ?? 1;
   }
 
   /** while (iv + 4u <= hi) { body on lanes iv..iv+4u−1, as u interleaved groups of four; iv += 4u } */
