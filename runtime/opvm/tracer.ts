@@ -163,16 +163,7 @@ export class ReplayTracer {
 
   /** Run m from step `from` to step `to` (or its end), applying the fault when the run passes it. */
   private advance(m: Interpreter, from: number, to: number): void {
-    const fault = this.fault;
-    if (fault && from < fault.step && fault.step <= to) {
-      m.run(fault.step - from);
-      if (m.status === Status.Running) {
-        const regs = m.regs();
-        regs[fault.reg] = BigInt.asUintN(64, regs[fault.reg]! ^ fault.xor);
-        m.setRegs(regs);
-      }
-      m.run(to - fault.step);
-    } else m.run(to - from);
+    runWithFault(m, from, to, this.fault);
   }
 
   /** The working machine positioned at step s (s beyond the end: the final fixed point). */
@@ -498,17 +489,8 @@ export class Tracer {
 
   /** Run the machine from this.pos to step `to` (or its end), applying the fault when it passes it. */
   private advance(to: number): void {
-    const m = this.m, fault = this.opts.fault, before = m.steps;
-    const from = this.pos;
-    if (fault && from < fault.step && fault.step <= to) {
-      m.run(fault.step - from);
-      if (m.status === Status.Running) {
-        const regs = m.regs();
-        regs[fault.reg] = BigInt.asUintN(64, regs[fault.reg]! ^ fault.xor);
-        m.setRegs(regs);
-      }
-      m.run(to - fault.step);
-    } else m.run(to - from);
+    const m = this.m, before = m.steps;
+    runWithFault(m, this.pos, to, this.opts.fault);
     this.pos += m.steps - before;
   }
 
@@ -628,4 +610,17 @@ function stepProofOf(pre: VmState, leaf: (i: number) => Uint8Array, path: (i: nu
     }
   }
   return proof;
+}
+
+/** Run m from step `from` to step `to` (or its end); a fault whose step the run passes flips its register bits. */
+function runWithFault(m: Interpreter, from: number, to: number, fault: TraceFault | undefined): void {
+  if (fault && from < fault.step && fault.step <= to) {
+    m.run(fault.step - from);
+    if (m.status === Status.Running) {
+      const regs = m.regs();
+      regs[fault.reg] = BigInt.asUintN(64, regs[fault.reg]! ^ fault.xor);
+      m.setRegs(regs);
+    }
+    m.run(to - fault.step);
+  } else m.run(to - from);
 }
