@@ -490,8 +490,9 @@ contract DisputeGame {
     }
 
     /**
-     * 5. 1 ≤ steps ≤ min(stepBound, 2^48) (the bound of the node record, checked in step 1); the final header is halted (status 1, zero padding) and output j's region root
-     * outRoots[j] lies at leaf address / 2^h (height h) under its memRoot.
+     * 5. 1 ≤ steps ≤ min(stepBound, 2^48) (the bound of the node record, checked in step 1); the final
+     * header is halted (status 1, zero padding) and output j's region root outRoots[j] lies at leaf
+     * address / 2^h (height h) under its memRoot.
      */
     function _finalState(NodeOpening calldata o, uint256[] memory kinds, uint256[] memory indexes, uint256[] memory heights)
         internal
