@@ -18,6 +18,8 @@ import { ArenaError, memoryOfNode, offsetIn, planArena } from './arena.ts';
 import { kernelGenerator } from './kernels/registry.ts';
 import './kernels/index.ts';
 import type { CompiledManifest, CompiledModelCommitment, CompiledNode, CompiledVmNode } from './format.ts';
+import type { PackedConstant } from './native-layout.ts';
+import { packedConstants } from './native-layout.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_DIR, MANIFEST_FILE, OPVM_DIR } from './format.ts';
 import { compileNodeVm } from './opvm/compile-node.ts';
 import type { StepBound } from './opvm/step-bound.ts';
@@ -30,10 +32,11 @@ import { dtypeSize } from '../converter/ir/dtype.ts';
 
 export { CompileError };
 
-export function kernelForNode(g: Graph, n: Node): Kernel {
+export function kernelForNode(g: Graph, n: Node, packed?: ReadonlySet<number>): Kernel {
   const gen = kernelGenerator(n.op);
   if (!gen) throw new CompileError(`node '${n.name}' (${n.op}): no kernel for op ${n.op} yet`);
-  return gen({ op: n.op, name: n.name, inputs: n.inputs.map((i) => g.tensors[i]!), outputs: n.outputs.map((o) => g.tensors[o]!), attrs: n.attrs });
+  const packedB = n.op === 'MatMul' && packed?.has(n.inputs[1]!) === true;
+  return gen({ op: n.op, name: n.name, inputs: n.inputs.map((i) => g.tensors[i]!), outputs: n.outputs.map((o) => g.tensors[o]!), attrs: n.attrs, ...(packedB ? { packedB } : {}) });
 }
 
 /**
@@ -89,6 +92,8 @@ export interface CompiledKernel {
 
 export interface CompiledGraph {
   arena: ArenaLayout;
+  /** Constants the native arena holds in another layout (compiler/native-layout.ts). */
+  packed: PackedConstant[];
   kernels: CompiledKernel[];
   model?: CompiledModelCommitment;
   /** Each constant's data-root tree cut at CHUNK_HEIGHT, written as constant-tree.bin (compiler/commit/constant-tree.ts). */
@@ -99,9 +104,11 @@ export interface CompiledGraph {
 export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}): CompiledGraph {
   const missing = new Map<string, string[]>();
   const kernels: Kernel[] = [];
+  const packed = packedConstants(g);
+  const packedIds = new Set(packed.map((p) => p.tensor));
   for (const n of g.nodes) {
     try {
-      kernels.push(kernelForNode(g, n));
+      kernels.push(kernelForNode(g, n, packedIds));
     } catch (e) {
       if (!(e instanceof CompileError)) throw e;
       missing.set(n.op, [...(missing.get(n.op) ?? []), n.name]);
@@ -135,11 +142,11 @@ export function compileGraph(g: Graph, source: string, opts: CompileOptions = {}
     };
     return { node, wasm, ...(vm ? { opvm: vm.code } : {}) };
   });
-  if (opts.vm === false) return { arena, kernels: compiled };
+  if (opts.vm === false) return { arena, packed, kernels: compiled };
   const mc = modelCommitment(g, compiled.map((c) => ({ codeRoot: hexBytes(c.node.vm!.codeRoot), layoutHash: hexBytes(c.node.vm!.layoutHash), stepBound: c.node.vm!.stepBound })));
   compiled.forEach((c, i) => { c.node.vm!.record = toHex(mc.records[i]!); });
   return {
-    arena, kernels: compiled,
+    arena, packed, kernels: compiled,
     model: { commitment: toHex(mc.commitment), recordsRoot: toHex(mc.recordsRoot), constantState: toHex(mc.constantState), io: toHex(mc.io) },
     ...(mc.constantTrees ? { constantTrees: mc.constantTrees } : {}),
   };
@@ -196,7 +203,7 @@ function linkOrCopy(from: string, to: string): void {
 export function manifestOf(c: CompiledGraph, modelHash = '', compiler = 'opml 0.1.0'): CompiledManifest {
   return {
     format: COMPILED_FORMAT, version: COMPILED_VERSION, modelHash, compiler,
-    arena: { ...c.arena, offsets: [...c.arena.offsets] }, nodes: c.kernels.map((k) => k.node),
+    arena: { ...c.arena, offsets: [...c.arena.offsets] }, packed: c.packed, nodes: c.kernels.map((k) => k.node),
     ...(c.model ? { model: c.model } : {}),
   };
 }

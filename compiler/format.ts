@@ -4,13 +4,15 @@
  * memory layout and code root, and the model commitment.
  */
 import type { ArenaMemory } from './arena.ts';
+import type { PackedConstant } from './native-layout.ts';
 
 export const COMPILED_FORMAT = 'opml-compiled';
 /**
  * 4: OPVM nodes carry a step bound, and records and the model commitment are version 2 (docs/commitments.md).
  * 5: the native arena may span several memories (`arena.memories`, `arena.homes`).
+ * 6: MatMul's constant B may be held packed in the native arena (`packed`).
  */
-export const COMPILED_VERSION = 5;
+export const COMPILED_VERSION = 6;
 export const OPVM_DIR = 'opvm';
 export const MANIFEST_FILE = 'manifest.json';
 export const KERNEL_DIR = 'kernels';
@@ -84,6 +86,11 @@ export interface CompiledManifest {
    * `offsets`/`homes`: each tensor's offset in its home memory; `bytes`/`pages`: totals.
    */
   arena: { offsets: number[]; homes: number[]; memories: ArenaMemory[]; scratchOffset: number; scratchBytes: number; bytes: number; pages: number };
+  /**
+   * Constants the native arena holds in a native-only layout (compiler/native-layout.ts: MatMul's B
+   * panel-major); the executor packs them on load and unpacks them when a tensor is read back.
+   */
+  packed: PackedConstant[];
   nodes: CompiledNode[];
   /** docs/commitments.md; absent when compiled without OPVM programs. */
   model?: CompiledModelCommitment;

@@ -14,6 +14,7 @@ import type { Buffer, Kernel } from './ast.ts';
 import { buildKernelModule, KERNEL_EXPORT } from './module.ts';
 import { splitExtent } from './emit-wasm.ts';
 import { kernelGenerator } from '../kernels/registry.ts';
+import { MATMUL_PANEL, packPanels } from '../native-layout.ts';
 import '../kernels/index.ts';
 
 export interface KernelRun {
@@ -24,16 +25,16 @@ export interface KernelRun {
 type RunFn = (start: number, end: number) => void;
 
 /** The kernel of `op` for these inputs and attributes, and its output types. */
-export function prepareKernel(op: string, inputs: readonly HostTensor[], attrs: Attrs): { k: Kernel; outTypes: TensorType[] } {
+export function prepareKernel(op: string, inputs: readonly HostTensor[], attrs: Attrs, packedB = false): { k: Kernel; outTypes: TensorType[] } {
   const inTypes: TensorType[] = inputs.map((t) => ({ dtype: t.dtype, shape: t.shape }));
   const outTypes = getOp(op).infer(inTypes, attrs);
   const gen = kernelGenerator(op);
   if (!gen) throw new Error(`no kernel for ${op}`);
-  return { k: gen({ op, name: op, inputs: inTypes, outputs: outTypes, attrs }), outTypes };
+  return { k: gen({ op, name: op, inputs: inTypes, outputs: outTypes, attrs, ...(packedB ? { packedB } : {}) }), outTypes };
 }
 
 /** Instantiate `k` over a fresh memory holding `inputs`, call `drive(run)`, read the outputs back. */
-function execute(k: Kernel, outTypes: readonly TensorType[], inputs: readonly HostTensor[], simd: boolean, drive: (run: RunFn) => void): KernelRun {
+function execute(k: Kernel, outTypes: readonly TensorType[], inputs: readonly HostTensor[], simd: boolean, drive: (run: RunFn) => void, packedB = false): KernelRun {
   const addr = new Map<Buffer, number>();
   let at = 64;
   for (const b of k.buffers) {
@@ -46,7 +47,13 @@ function execute(k: Kernel, outTypes: readonly TensorType[], inputs: readonly Ho
   const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: { memory } });
   const bytes = new Uint8Array(memory.buffer);
   const ins = k.buffers.filter((b) => b.role === 'input');
-  inputs.forEach((t, i) => bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), addr.get(ins[i]!)!));
+  inputs.forEach((t, i) => {
+    const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const at = addr.get(ins[i]!)!;
+    // a MatMul compiled for a packed B reads input 1 the way the executor stores it (compiler/native-layout.ts)
+    if (i === 1 && packedB && simd) packPanels({ tensor: 1, rows: Number(t.shape[0]), cols: Number(t.shape[1]), panel: MATMUL_PANEL }, raw, bytes.subarray(at, at + raw.byteLength));
+    else bytes.set(raw, at);
+  });
   drive(inst.exports[KERNEL_EXPORT] as RunFn);
   const outs = k.buffers.filter((b) => b.role === 'output');
   return {
@@ -58,9 +65,9 @@ function execute(k: Kernel, outTypes: readonly TensorType[], inputs: readonly Ho
   };
 }
 
-export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: Attrs, simd: boolean): KernelRun {
-  const { k, outTypes } = prepareKernel(op, inputs, attrs);
-  return execute(k, outTypes, inputs, simd, (run) => run(0, 0x7fffffff));
+export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: Attrs, simd: boolean, packedB = false): KernelRun {
+  const { k, outTypes } = prepareKernel(op, inputs, attrs, packedB);
+  return execute(k, outTypes, inputs, simd, (run) => run(0, 0x7fffffff), packedB);
 }
 
 /**
@@ -68,10 +75,10 @@ export function runKernelOnce(op: string, inputs: readonly HostTensor[], attrs: 
  * loop, in three chunks of that loop chosen by `cut`, last chunk first (so iterations must be
  * independent). undefined when the kernel is not splittable.
  */
-export function runKernelSplit(op: string, inputs: readonly HostTensor[], attrs: Attrs, cut: number): HostTensor[] | undefined {
-  const { k, outTypes } = prepareKernel(op, inputs, attrs);
+export function runKernelSplit(op: string, inputs: readonly HostTensor[], attrs: Attrs, cut: number, packedB = false): HostTensor[] | undefined {
+  const { k, outTypes } = prepareKernel(op, inputs, attrs, packedB);
   const ext = splitExtent(k);
   if (ext === undefined || ext < 2) return undefined;
   const a = 1 + (cut % (ext - 1)), b = Math.min(ext, a + 1 + (cut % 3));
-  return execute(k, outTypes, inputs, true, (run) => { run(b, ext); run(a, b); run(0, a); }).outputs;
+  return execute(k, outTypes, inputs, true, (run) => { run(b, ext); run(a, b); run(0, a); }, packedB).outputs;
 }

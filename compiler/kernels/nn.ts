@@ -10,6 +10,7 @@ import type { Expr, Stmt } from '../kernel/ast.ts';
 import { computeType } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 import { defineKernel } from './registry.ts';
+import { MATMUL_PANEL } from '../native-layout.ts';
 import { CONV_MBLOCK, outputNest, overWindow, UNROLL_MAX, window } from './window.ts';
 
 /** Flat offset of a broadcast batch operand from the output batch indices. */
@@ -57,12 +58,41 @@ defineKernel('MatMul', (r) => {
   const body = k.pforFlat([...batch, m / MB], (outer) => [k.pfor(n, (j) => tile(outer.slice(0, batch.length), i0Of(outer[batch.length]!), j))]);
   // Native form: the same outputs by column panels of NB, every row block of a panel in turn, so the
   // panel of B (K × NB floats) stays in cache instead of all of B being read once per row block.
+  if (r.packedB) return B.build(body, packedNative());
   const NB = n % 16 === 0 ? 16 : n % 8 === 0 ? 8 : 0;
   const native = NB && m / MB > 1 && n > NB
     ? k.pforFlat([...batch, n / NB], (outer) => [k.pfor(m / MB, (ib) => [k.pfor(NB, (jj) =>
       tile(outer.slice(0, batch.length), i0Of(ib), k.add(k.mul(outer[batch.length]!, k.i32(NB)), jj)))])])
     : undefined;
   return B.build(body, native);
+
+  /**
+   * Native form over a packed B ([n / P][K][P], compiler/native-layout.ts): column panels of P, every row
+   * block of a panel in turn (one row: the panel alone), each output by the same operations as `tile`;
+   * the panel the reduction streams is one contiguous run of K × P floats.
+   */
+  function packedNative(): Stmt[] {
+    const P = MATMUL_PANEL;
+    if (tb.shape.length !== 2 || n % P !== 0) throw new Error(`MatMul '${r.name}': packed B needs a 2-D B with a multiple of ${P} columns, got ${tb.shape.join('×')}`);
+    const panelTile = (bi: Expr[], i0: Expr, q: Expr, jj: Expr): Stmt[] => {
+      const ao = batchOffset(bi, aBatch, batch.length, m * K);
+      const row = (t: number) => k.add(i0, k.i32(t));
+      return [
+        ...accs.map((acc) => k.set(acc, k.f32(0))),
+        k.sfor(K, (p) => [
+          k.set(bv, k.load(b, k.add(k.mul(q, k.i32(K * P)), k.add(k.mul(p, k.i32(P)), jj)))),
+          ...accs.map((acc, t) => k.set(acc, k.add(k.get(acc), k.mul(k.load(a, k.add(ao, k.add(k.mul(row(t), k.i32(K)), p))), k.get(bv))))),
+        ]),
+        ...accs.map((acc, t) => k.store(y, k.add(k.mul(k.add(k.mul(batchFlat(bi, batch), k.i32(m)), row(t)), k.i32(n)), k.add(k.mul(q, k.i32(P)), jj)), k.get(acc))),
+      ];
+    };
+    return k.pforFlat([...batch, n / P], (outer) => {
+      const bi = outer.slice(0, batch.length), q = outer[batch.length]!;
+      return m / MB > 1
+        ? [k.pfor(m / MB, (ib) => [k.pfor(P, (jj) => panelTile(bi, i0Of(ib), q, jj))])]
+        : [k.pfor(P, (jj) => panelTile(bi, k.i32(0), q, jj))];
+    });
+  }
 });
 
 function batchFlat(idx: readonly Expr[], dims: readonly number[]): Expr {

@@ -11,6 +11,11 @@ export interface KernelRequest {
   readonly inputs: readonly TensorType[];
   readonly outputs: readonly TensorType[];
   readonly attrs: Attrs;
+  /**
+   * MatMul only: the native arena holds B (input 1) packed panel-major (compiler/native-layout.ts), so the
+   * native form must read it that way. The scalar form, and so the OPVM, never changes.
+   */
+  readonly packedB?: boolean;
 }
 
 export type KernelGenerator = (r: KernelRequest) => Kernel;

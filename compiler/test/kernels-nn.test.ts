@@ -40,6 +40,20 @@ test('MatMul, the native form\'s tiles (4 rows × 8 columns, 1 row × 16) and co
   }), { numRuns: 40 });
 });
 
+test('MatMul over a packed B (panel-major, as the executor stores a constant B): native == scalar == fold, whole and split', () => {
+  // 1 row (a decode step), rows in blocks of 4 and not, A with batch dims over a 2-D B, 2 … 4 panels of 16 columns
+  const geo = fc.record({ m: fc.constantFrom(1, 2, 4, 5, 8, 16), k: fc.integer({ min: 0, max: 13 }), n: fc.constantFrom(32, 48, 64), ba: fc.constantFrom([], [2], [3, 1]) });
+  fc.assert(fc.property(geo.chain((g) => fc.tuple(tensorArb([...g.ba, g.m, g.k]), tensorArb([g.k, g.n]), fc.nat(1000))), ([a, b, cut]) => {
+    const scalar = runKernelOnce('MatMul', [a, b], {}, false).outputs[0]!;
+    const packed = runKernelOnce('MatMul', [a, b], {}, true, true).outputs[0]!;
+    assert.equal(hex(packed), hex(scalar), 'packed native vs scalar');
+    assert.equal(hex(scalar), hex(getOp('MatMul').fold!([a, b], {})[0]!), 'scalar vs fold');
+    const split = runKernelSplit('MatMul', [a, b], {}, cut, true);
+    assert.ok(split, 'the packed form splits across threads by panels');
+    assert.equal(hex(split[0]!), hex(scalar), 'packed native split like the threaded executor');
+  }), { numRuns: 40 });
+});
+
 const convGeo = fc.record({
   n: fc.integer({ min: 1, max: 2 }), group: fc.constantFrom(1, 2), cg: fc.integer({ min: 1, max: 3 }), mg: fc.constantFrom(1, 2, 4),
   h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 9 }), kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 4 }),

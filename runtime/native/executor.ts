@@ -19,6 +19,8 @@ import { keccak256, toHex } from '../../converter/ir/keccak.ts';
 import type { CompiledManifest } from '../../compiler/format.ts';
 import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_EXPORT, MANIFEST_FILE } from '../../compiler/format.ts';
 import type { KernelFn } from './pool.ts';
+import type { PackedConstant } from '../../compiler/native-layout.ts';
+import { packPanels, unpackPanels } from '../../compiler/native-layout.ts';
 import { ThreadPool } from './pool.ts';
 
 export class RunError extends Error {
@@ -79,7 +81,11 @@ export class NativeExecutor {
     private readonly inputSlots: { mem: number; offset: number }[][],
   ) {
     this.views = memories.map((m) => new Uint8Array(m.buffer));
+    this.packed = new Map((manifest.packed ?? []).map((q) => [q.tensor, q]));
   }
+
+  /** Constants held in a native-only layout, by tensor id (compiler/native-layout.ts). */
+  private readonly packed: ReadonlyMap<number, PackedConstant>;
 
   static async load(dir: string, opts: ExecutorOptions = {}): Promise<NativeExecutor> {
     const manifest = readManifest(dir);
@@ -114,6 +120,7 @@ export class NativeExecutor {
     });
     const views = memories.map((m) => new Uint8Array(m.buffer));
     loadConstants(graph, manifest, views, weights);
+    packConstants(manifest, views);
     const memOf = manifest.nodes.map((_, i) => memoryOfNode(a, i));
     const modules = await Promise.all(wasm.map((w) => WebAssembly.compile(w)));
     const kernels = await Promise.all(modules.map(async (mod, i) => (await WebAssembly.instantiate(mod, { env: { memory: memories[memOf[i]!]! } })).exports[KERNEL_EXPORT] as KernelFn));
@@ -174,7 +181,12 @@ export class NativeExecutor {
     const t = this.graph.tensors[id]!;
     const off = this.manifest.arena.offsets[id]!;
     const len = numel(t.shape) * dtypeSize(t.dtype);
-    return hostFromBytes(t.dtype, t.shape, this.views[this.manifest.arena.homes[id]!]!.slice(off, off + len));
+    const bytes = this.views[this.manifest.arena.homes[id]!]!.subarray(off, off + len);
+    const p = this.packed.get(id);
+    if (!p) return hostFromBytes(t.dtype, t.shape, bytes.slice());
+    const flat = new Uint8Array(len);
+    unpackPanels(p, bytes, flat);
+    return hostFromBytes(t.dtype, t.shape, flat);
   }
 }
 
@@ -187,6 +199,26 @@ function checkMemory(m: CompiledManifest, what: string): void {
   const have = os.totalmem();
   if (a.bytes > have) {
     throw new RunError(`${what}: running it natively needs ${gib(a.bytes)} of memory (its weights and activations), this machine has ${gib(have)}; run it on a machine with more memory, or convert a smaller or quantized model`);
+  }
+}
+
+/**
+ * The constants the kernels read in a native-only layout (MatMul's B, panel-major), permuted in place in
+ * every memory that holds them, through one temporary copy of the largest.
+ */
+function packConstants(m: CompiledManifest, views: Uint8Array[]): void {
+  if (!m.packed?.length) return;
+  let tmp = new Uint8Array(0);
+  for (const p of m.packed) {
+    const len = p.rows * p.cols * 4;
+    if (tmp.byteLength < len) tmp = new Uint8Array(len);
+    m.arena.memories.forEach((mem, mi) => {
+      const j = mem.tensors.indexOf(p.tensor);
+      if (j < 0) return;
+      const at = views[mi]!.subarray(mem.offsets[j]!, mem.offsets[j]! + len);
+      tmp.set(at);
+      packPanels(p, tmp.subarray(0, len), at);
+    });
   }
 }
 
