@@ -44,7 +44,7 @@ test('npm pack → install offline into an empty directory → npx opml demo, an
   try {
     // pack a copy of the working tree, so that its build (prepack writes dist/) never meets another run's
     const src = path.join(tmp, 'opml');
-    const skip = new Set(['node_modules', '.git', 'dist', 'out', 'test-vectors']);
+    const skip = new Set(['node_modules', '.git', 'dist', 'out', 'test-vectors', 'build']);
     fs.cpSync(ROOT, src, { recursive: true, filter: (f) => !skip.has(path.relative(ROOT, f).split(path.sep)[0]!) });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(src, 'node_modules'), 'dir');
     const packed = execFileSync(NPM, ['pack', '--json', '--pack-destination', tmp], { cwd: src, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -55,7 +55,10 @@ test('npm pack → install offline into an empty directory → npx opml demo, an
     assert.ok(files.includes('models/fmnist-cnn/model.onnx'), 'the demo model');
     // contracts/ts/gas.ts (verify-step --chain) builds its proofs over runtime/test/helpers/sparse-mem.ts: runtime code in a test folder
     const runtimeHelper = /^dist\/runtime\/test\/helpers\/sparse-mem\.(js|d\.ts)$/;
-    for (const f of files) if (!runtimeHelper.test(f)) assert.doesNotMatch(f, /(^|\/)(node_modules|out|test)\/|\.test\.|^(converter|compiler|runtime|contracts)\//, `${f} does not belong in the package`);
+    // the host MatMul kernel's source, built by the package's install script (bin/build-native.mjs)
+    assert.ok(files.includes('binding.gyp') && files.includes('runtime/native/cpu/matmul.cc') && files.includes('bin/build-native.mjs'), 'the host kernel source and its build');
+    const shipped = (f: string) => runtimeHelper.test(f) || f === 'runtime/native/cpu/matmul.cc';
+    for (const f of files) if (!shipped(f)) assert.doesNotMatch(f, /(^|\/)(node_modules|out|test)\/|\.test\.|^(converter|compiler|runtime|contracts)\//, `${f} does not belong in the package`);
 
     const tgz = path.join(tmp, info.filename);
     const app = path.join(tmp, 'app');
@@ -66,6 +69,7 @@ test('npm pack → install offline into an empty directory → npx opml demo, an
     const ci = spawnSync(NPM, ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts=false'], { cwd: app, encoding: 'utf8' });
     assert.equal(ci.status, 0, ci.stdout + ci.stderr);
     assert.ok(!fs.existsSync(path.join(app, 'node_modules', 'opml', 'node_modules', 'typescript')), 'no dev dependencies');
+    if (process.arch === 'x64') assert.ok(fs.existsSync(path.join(app, 'node_modules', 'opml', 'build', 'Release', 'opml_cpu.node')), `the install built the host MatMul kernel: ${ci.stderr}`);
 
     const demo = spawnSync(NPX, ['--offline', 'opml', 'demo'], { cwd: app, encoding: 'utf8', timeout: 300_000 });
     assert.equal(demo.status, 0, demo.stdout + demo.stderr);

@@ -51,9 +51,13 @@ test('a compiled graph packs only constants that MatMul alone reads as B; the ex
   const manifest = manifestOf(c);
   assert.deepEqual(manifest.packed.map((p) => [p.rows, p.cols, p.panel]), [[20, 48, 16], [48, 32, 16]]);
   const ex = await NativeExecutor.create(g, manifest, c.kernels.map((k) => k.wasm));
+  const wasmOnly = await NativeExecutor.create(g, manifest, c.kernels.map((k) => k.wasm), { hostKernels: false });
   try {
     const xin = hostTensor('float32', [3, 20], rnd(60, 5));
     const [out] = ex.run([xin]);
+    const [outWasm] = wasmOnly.run([xin]);
+    assert.equal(wasmOnly.hostNodes, 0);
+    assert.deepEqual(Buffer.from(out!.data.buffer, out!.data.byteOffset, out!.data.byteLength), Buffer.from(outWasm!.data.buffer, outWasm!.data.byteOffset, outWasm!.data.byteLength), 'host kernels == WebAssembly kernels');
     const value = (id: TensorId) => hostFromBytes('float32', g.tensors[id]!.shape, g.constants.get(id)!.read());
     const mm = (a: HostTensor, id: TensorId) => getOp('MatMul').fold!([a, value(id)], {})[0]!;
     const want = mm(mm(mm(mm(xin, w1), w2), w3), w4);
@@ -64,5 +68,6 @@ test('a compiled graph packs only constants that MatMul alone reads as B; the ex
     }
   } finally {
     await ex.close();
+    await wasmOnly.close();
   }
 });

@@ -21,6 +21,8 @@ import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_EXPORT, MANIFEST_FILE } from 
 import type { KernelFn } from './pool.ts';
 import type { PackedConstant } from '../../compiler/native-layout.ts';
 import { packPanels, unpackPanels } from '../../compiler/native-layout.ts';
+import type { HostKernels } from './cpu.ts';
+import { hostKernels } from './cpu.ts';
 import { ThreadPool } from './pool.ts';
 
 export class RunError extends Error {
@@ -33,6 +35,11 @@ export const THREAD_MIN_WORK = 200_000;
 export interface ExecutorOptions {
   /** Threads for kernels that split across outputs (default 1). Results do not depend on it. */
   threads?: number;
+  /**
+   * Run MatMul over a packed B with the host kernel when it is available (default true; runtime/native/cpu.ts).
+   * Results do not depend on it.
+   */
+  hostKernels?: boolean;
 }
 
 export function readManifest(dir: string): CompiledManifest {
@@ -79,6 +86,8 @@ export class NativeExecutor {
     private readonly copiesBefore: (Copy[] | undefined)[],
     /** For each model input (by position), every (memory, offset) that holds it. */
     private readonly inputSlots: { mem: number; offset: number }[][],
+    /** hostCalls[i]: node i run by a host kernel instead of its WebAssembly kernel, given the thread count. */
+    private readonly hostCalls: (((threads: number) => void) | undefined)[],
   ) {
     this.views = memories.map((m) => new Uint8Array(m.buffer));
     this.packed = new Map((manifest.packed ?? []).map((q) => [q.tensor, q]));
@@ -141,7 +150,8 @@ export class NativeExecutor {
       const offset = offsetIn(m, id);
       return offset === undefined ? [] : [{ mem, offset }];
     }));
-    return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots);
+    const hostCalls = hostMatMuls(graph, manifest, views, opts.hostKernels === false ? undefined : hostKernels());
+    return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots, hostCalls);
   }
 
   get threads(): number {
@@ -170,10 +180,17 @@ export class NativeExecutor {
       const copies = this.copiesBefore[i];
       if (copies) for (const c of copies) this.views[c.to]!.set(this.views[c.from]!.subarray(c.fromOffset, c.fromOffset + c.bytes), c.toOffset);
       const n = nodes[i]!;
-      if (this.pool && n.splitExtent !== null && n.splitExtent > 1 && n.work >= THREAD_MIN_WORK) this.pool.run(i, this.kernels[i]!, n.splitExtent);
+      const host = this.hostCalls[i];
+      if (host) host(n.work >= THREAD_MIN_WORK ? this.threads : 1);
+      else if (this.pool && n.splitExtent !== null && n.splitExtent > 1 && n.work >= THREAD_MIN_WORK) this.pool.run(i, this.kernels[i]!, n.splitExtent);
       else this.kernels[i]!(0, 0x7fffffff);
     }
     return g.outputs.map((o) => this.tensor(o));
+  }
+
+  /** How many nodes run by a host kernel (runtime/native/cpu.ts) rather than WebAssembly. */
+  get hostNodes(): number {
+    return this.hostCalls.filter((c) => c).length;
   }
 
   /** A copy of tensor `id`'s current value in the arena. */
@@ -200,6 +217,29 @@ function checkMemory(m: CompiledManifest, what: string): void {
   if (a.bytes > have) {
     throw new RunError(`${what}: running it natively needs ${gib(a.bytes)} of memory (its weights and activations), this machine has ${gib(have)}; run it on a machine with more memory, or convert a smaller or quantized model`);
   }
+}
+
+/**
+ * The MatMul nodes the host kernel runs: float32 A, B a packed constant (so [K, n], n a multiple of the
+ * panel); A's leading dimensions and rows are one run of rows, since B is shared by all of them.
+ */
+function hostMatMuls(g: Graph, m: CompiledManifest, views: Uint8Array[], host: HostKernels | undefined): (((threads: number) => void) | undefined)[] {
+  const calls: (((threads: number) => void) | undefined)[] = new Array(g.nodes.length).fill(undefined);
+  if (!host || !m.packed?.length) return calls;
+  const packed = new Map(m.packed.map((p) => [p.tensor, p]));
+  g.nodes.forEach((n, i) => {
+    const p = n.op === 'MatMul' ? packed.get(n.inputs[1]!) : undefined;
+    const ta = g.tensors[n.inputs[0]!]!;
+    if (!p || p.panel !== host.panel || ta.dtype !== 'float32' || ta.shape.at(-1) !== p.rows) return;
+    const mi = memoryOfNode(m.arena, i);
+    const mem = m.arena.memories[mi]!;
+    const [a, b, y] = [n.inputs[0]!, n.inputs[1]!, n.outputs[0]!].map((id) => offsetIn(mem, id));
+    if (a === undefined || b === undefined || y === undefined) return;
+    const rows = p.rows === 0 ? 0 : numel(ta.shape) / p.rows;
+    const view = views[mi]!;
+    calls[i] = (threads) => host.matmul(view, a, b, y, rows, p.rows, p.cols, threads);
+  });
+  return calls;
 }
 
 /**

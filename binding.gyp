@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "opml_cpu",
+      "sources": ["runtime/native/cpu/matmul.cc"],
+      "cflags_cc": ["-O2", "-ffp-contract=off", "-fno-fast-math", "-std=c++17"],
+      "cflags_cc!": ["-ffast-math"]
+    }
+  ]
+}
