@@ -129,7 +129,6 @@ export class NativeExecutor {
     });
     const views = memories.map((m) => new Uint8Array(m.buffer));
     loadConstants(graph, manifest, views, weights);
-    packConstants(manifest, views);
     const memOf = manifest.nodes.map((_, i) => memoryOfNode(a, i));
     const modules = await Promise.all(wasm.map((w) => WebAssembly.compile(w)));
     const kernels = await Promise.all(modules.map(async (mod, i) => (await WebAssembly.instantiate(mod, { env: { memory: memories[memOf[i]!]! } })).exports[KERNEL_EXPORT] as KernelFn));
@@ -243,33 +242,16 @@ function hostMatMuls(g: Graph, m: CompiledManifest, views: Uint8Array[], host: H
 }
 
 /**
- * The constants the kernels read in a native-only layout (MatMul's B, panel-major), permuted in place in
- * every memory that holds them, through one temporary copy of the largest.
- */
-function packConstants(m: CompiledManifest, views: Uint8Array[]): void {
-  if (!m.packed?.length) return;
-  let tmp = new Uint8Array(0);
-  for (const p of m.packed) {
-    const len = p.rows * p.cols * 4;
-    if (tmp.byteLength < len) tmp = new Uint8Array(len);
-    m.arena.memories.forEach((mem, mi) => {
-      const j = mem.tensors.indexOf(p.tensor);
-      if (j < 0) return;
-      const at = views[mi]!.subarray(mem.offsets[j]!, mem.offsets[j]! + len);
-      tmp.set(at);
-      packPanels(p, tmp.subarray(0, len), at);
-    });
-  }
-}
-
-/**
  * Every constant into every memory that holds it: read once from the bundle's weights.bin straight into
  * the arena (no intermediate copy), then copied between memories when several hold it; or from the graph's
- * constant sources for a graph built in memory.
+ * constant sources for a graph built in memory. A constant the kernels read packed (manifest `packed`,
+ * compiler/native-layout.ts) is read into one reused temporary buffer and permuted into place.
  */
 function loadConstants(g: Graph, m: CompiledManifest, views: Uint8Array[], weights?: WeightsFile): void {
   const a = m.arena;
   const fd = weights ? fs.openSync(weights.file, 'r') : undefined;
+  const packed = new Map((m.packed ?? []).map((p) => [p.tensor, p]));
+  let tmp = new Uint8Array(0);
   try {
     const placed = new Map<number, { mem: number; offset: number }>();
     a.memories.forEach((mem, mi) => mem.tensors.forEach((id, j) => {
@@ -280,15 +262,19 @@ function loadConstants(g: Graph, m: CompiledManifest, views: Uint8Array[], weigh
       const first = placed.get(id);
       if (first) { views[mi]!.set(views[first.mem]!.subarray(first.offset, first.offset + len), offset); return; }
       placed.set(id, { mem: mi, offset });
+      const p = packed.get(id);
+      if (p && tmp.byteLength < len) tmp = new Uint8Array(len);
+      const into = p ? tmp : views[mi]!, intoOffset = p ? 0 : offset;
       const at = weights?.at.get(id);
       if (fd !== undefined && at && at.byteLength === len) {
         let got = 0;
         while (got < len) {
-          const n = fs.readSync(fd, views[mi]!, offset + got, Math.min(len - got, 1 << 30), at.offset + got);
+          const n = fs.readSync(fd, into, intoOffset + got, Math.min(len - got, 1 << 30), at.offset + got);
           if (n === 0) throw new RunError(`${weights!.file}: truncated at constant '${g.tensors[id]!.name}'; the bundle is damaged, convert the model again`);
           got += n;
         }
-      } else views[mi]!.set(src.read(), offset);
+      } else into.set(src.read(), intoOffset);
+      if (p) packPanels(p, tmp.subarray(0, len), views[mi]!.subarray(offset, offset + len));
     }));
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
