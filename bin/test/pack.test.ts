@@ -53,11 +53,9 @@ test('npm pack → install offline into an empty directory → npx opml demo, an
     assert.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts') && files.includes('dist/bin/main.js'), 'the compiled library and CLI');
     assert.ok(files.includes('dist/contracts/src/OPVM.sol') && files.includes('dist/runtime/native/worker.mjs'), 'the files the compiled code reads');
     assert.ok(files.includes('models/fmnist-cnn/model.onnx'), 'the demo model');
-    // contracts/ts/gas.ts (verify-step --chain) builds its proofs over runtime/test/helpers/sparse-mem.ts: runtime code in a test folder
-    const runtimeHelper = /^dist\/runtime\/test\/helpers\/sparse-mem\.(js|d\.ts)$/;
     // the host MatMul kernel's source, built by the package's install script (bin/build-native.mjs)
     assert.ok(files.includes('binding.gyp') && files.includes('runtime/native/cpu/matmul.cc') && files.includes('bin/build-native.mjs'), 'the host kernel source and its build');
-    const shipped = (f: string) => runtimeHelper.test(f) || f === 'runtime/native/cpu/matmul.cc';
+    const shipped = (f: string) => f === 'runtime/native/cpu/matmul.cc';
     for (const f of files) if (!shipped(f)) assert.doesNotMatch(f, /(^|\/)(node_modules|out|test)\/|\.test\.|^(converter|compiler|runtime|contracts)\//, `${f} does not belong in the package`);
 
     const tgz = path.join(tmp, info.filename);

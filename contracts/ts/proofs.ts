@@ -9,7 +9,7 @@ import type { Bytes32 } from '../../compiler/commit/merkle.ts';
 import type { VmState } from '../../runtime/opvm/state.ts';
 import { encodeHeader, stateHash } from '../../runtime/opvm/state.ts';
 import type { StepProof } from '../../runtime/opvm/proof.ts';
-import { SparseMem } from '../../runtime/test/helpers/sparse-mem.ts';
+import { SparseMem } from '../../runtime/opvm/sparse-mem.ts';
 
 export { SparseMem };
 

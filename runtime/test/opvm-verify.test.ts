@@ -16,7 +16,7 @@ import { encodeHeader, stateHash } from '../opvm/state.ts';
 import type { StepProof } from '../opvm/proof.ts';
 import { packProof } from '../opvm/proof.ts';
 import { verifyStep, VerifyError } from '../opvm/verify.ts';
-import { SparseMem } from './helpers/sparse-mem.ts';
+import { SparseMem } from '../opvm/sparse-mem.ts';
 
 
 const PC = 1000;

@@ -1,12 +1,12 @@
 /**
- * A reference OPVM memory for tests: the full 2^26-leaf Merkle tree of a few non-zero leaves, computed
- * recursively from the definition (docs/commitments.md), independently of runtime/opvm/merkle-memory.ts.
- * Used to hand-build states and step proofs (runtime and contract tests).
+ * A reference OPVM memory: the full 2^26-leaf Merkle tree of a few non-zero leaves, computed recursively
+ * from the definition (docs/commitments.md), independently of runtime/opvm/merkle-memory.ts. Used to
+ * hand-build states and step proofs: `verify-step --chain`'s gas figures, the gas benchmark, the tests.
  */
-import { MEM_DEPTH } from '../../../compiler/opvm/isa.ts';
-import type { Bytes32 } from '../../../compiler/commit/merkle.ts';
-import { ZERO_HASHES } from '../../../compiler/commit/merkle.ts';
-import { hashPair } from '../../../compiler/commit/keccak-pairs.ts';
+import { MEM_DEPTH } from '../../compiler/opvm/isa.ts';
+import type { Bytes32 } from '../../compiler/commit/merkle.ts';
+import { ZERO_HASHES } from '../../compiler/commit/merkle.ts';
+import { hashPair } from '../../compiler/commit/keccak-pairs.ts';
 
 /** A memory whose non-zero leaves are listed (leaf index → 32 bytes). */
 export class SparseMem {
