@@ -164,7 +164,7 @@ export async function trace(compiled: string, inputs: Inputs, onProgress?: (phas
   const ex = await NativeExecutor.load(compiled);
   try {
     const g = ex.graph;
-    const t = traceRun(ex, modelInputs(g, inputs), onProgress);
+    const t = traceRun(ex, modelInputs(g, inputs), onProgress, compiled);
     return {
       modelHash: ex.manifest.modelHash,
       constantState: toHex(t.constantState),

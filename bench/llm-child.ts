@@ -105,7 +105,7 @@ if (job.phase === 'convert') {
   const ex = await NativeExecutor.load(P('prefill.opmlc'));
   const g = ex.graph;
   const a = performance.now();
-  const t = traceRun(ex, inputs(job.seq, 0, g.inputs.map((i) => g.tensors[i]!.name)));
+  const t = traceRun(ex, inputs(job.seq, 0, g.inputs.map((i) => g.tensors[i]!.name)), undefined, P('prefill.opmlc'));
   out.trace_ms = performance.now() - a;
   out.states = t.states.length;
   await ex.close();

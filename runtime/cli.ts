@@ -167,7 +167,7 @@ export function registerTraceCommand(program: Command): void {
       const progress = progressReporter(true, process.stderr, { force: o.progress });
       let t;
       try {
-        t = traceRun(ex, ins, progress);
+        t = traceRun(ex, ins, progress, dir);
       } finally {
         progress.done();
       }

@@ -7,7 +7,10 @@ import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import type { TensorId } from '../../converter/ir/types.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
 import type { Bytes32 } from '../../compiler/commit/merkle.ts';
-import { commitTensor } from '../../compiler/commit/tensor.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { commitTensor, tensorCommitment } from '../../compiler/commit/tensor.ts';
+import { chunkedRoot, CONSTANT_TREE_FILE, decodeConstantTrees } from '../../compiler/commit/constant-tree.ts';
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import type { NativeExecutor } from './executor.ts';
 
@@ -21,14 +24,36 @@ export interface RunTrace {
   states: Bytes32[];
 }
 
-/** `onProgress` (optional) hears of the run and of each tensor committed ('commit', done, total). */
-export function traceRun(ex: NativeExecutor, inputs: readonly HostTensor[], onProgress?: (phase: string, done: number, total: number) => void): RunTrace {
+/**
+ * The commitment of every constant from a compiled bundle's constant trees (constant-tree.bin), when they
+ * compose to the manifest's constant state; null without them (then every constant is hashed).
+ */
+export function bundleConstantCommitments(dir: string, ex: NativeExecutor): Map<number, Bytes32> | null {
+  const f = path.join(dir, CONSTANT_TREE_FILE);
+  const trees = decodeConstantTrees(ex.graph, fs.existsSync(f) ? new Uint8Array(fs.readFileSync(f)) : null, ex.manifest.model?.constantState);
+  if (!trees) return null;
+  const out = new Map<number, Bytes32>();
+  for (const [id, t] of trees) out.set(id, tensorCommitment(ex.graph.tensors[id]!.dtype, ex.graph.tensors[id]!.shape, chunkedRoot(t)));
+  return out;
+}
+
+/**
+ * `onProgress` (optional) hears of the run and of each tensor committed ('commit', done, total). With
+ * `bundleDir` (the compiled bundle `ex` was loaded from), the constants' commitments come from its constant
+ * trees, checked against its constant state, as prove-step uses them; else every constant is hashed.
+ */
+export function traceRun(ex: NativeExecutor, inputs: readonly HostTensor[], onProgress?: (phase: string, done: number, total: number) => void, bundleDir?: string): RunTrace {
   const g = ex.graph;
   onProgress?.('run', 0, 1);
   const outputs = ex.run(inputs);
   onProgress?.('run', 1, 1);
+  // the constants' data roots from the compiled bundle's constant trees, checked against its constant state
+  // (as prove-step uses them): hashing a 1.1 B model's 4.4 GB of weights again would take a minute
+  const known = bundleDir ? bundleConstantCommitments(bundleDir, ex) : null;
   const commitments = g.tensors.map((t, id) => {
     onProgress?.('commit', id, g.tensors.length);
+    const c = known?.get(id);
+    if (c) return c;
     const v = ex.tensor(id as TensorId);
     return commitTensor(t.dtype, t.shape, new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength));
   });

@@ -9,7 +9,7 @@ import { compileBundle } from '../../compiler/compile.ts';
 import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
 import { NativeExecutor } from '../native/executor.ts';
-import { traceRun } from '../native/trace.ts';
+import { bundleConstantCommitments, traceRun } from '../native/trace.ts';
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import { rootFromProof } from '../../compiler/commit/merkle.ts';
 import { commitTensor } from '../../compiler/commit/tensor.ts';
@@ -47,6 +47,13 @@ test('S_0 … S_n of the CNN: each step writes only its node\'s output slots; ou
     const c = commitTensor(logits.dtype, logits.shape, new Uint8Array(logits.data.buffer, logits.data.byteOffset, logits.data.byteLength));
     assert.equal(toHex(rootFromProof(c, out, tree.proof(out))), toHex(t.states.at(-1)!));
     assert.deepEqual(traceRun(two, [x]).states.map(toHex), t.states.map(toHex), 'same trace on 2 threads');
+    // the constants' commitments taken from the bundle's constant trees are those of hashing the weights
+    const known = bundleConstantCommitments(dir, ex);
+    assert.ok(known && known.size === g.constants.size, 'the compiled bundle has constant trees for every constant');
+    for (const [id, c] of known) assert.equal(toHex(c), toHex(t.commitments[id]!), `constant ${g.tensors[id]!.name}`);
+    const fast = traceRun(ex, [x], undefined, dir);
+    assert.deepEqual(fast.states.map(toHex), t.states.map(toHex), 'same trace with the bundle\'s constant trees');
+    assert.equal(toHex(fast.constantState), ex.manifest.model!.constantState);
   } finally {
     await Promise.all([ex.close(), two.close()]);
   }
