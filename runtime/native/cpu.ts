@@ -1,7 +1,8 @@
 /**
- * The optional host kernels (runtime/native/cpu/matmul.cc, built by `npm install` through bin/build-native.mjs):
- * MatMul over a packed B in 256-bit AVX2 lanes, each output by the same float operations in the same order
- * as the WebAssembly kernel and the OPVM (docs/kernels.md "Host MatMul"). Absent when the addon was not
+ * The optional host kernels (runtime/native/cpu/matmul.cc and conv.cc, built by `npm install` through
+ * bin/build-native.mjs): MatMul over a packed B and 2-D Conv in 256-bit AVX2 lanes, each output by the same
+ * float operations in the same order as the WebAssembly kernel and the OPVM (docs/kernels.md "Host MatMul",
+ * "Host Conv"). Absent when the addon was not
  * built, the CPU has no AVX2, or OPML_NATIVE_CPU=0; the executor then runs the WebAssembly kernels.
  */
 import fs from 'node:fs';
@@ -13,7 +14,16 @@ export interface HostKernels {
   /** y = A·B at byte offsets of `memory`: A [rows][K], B panel-major [n/16][K][16], y [rows][n]; `threads` split the panels. */
   matmul(memory: Uint8Array, aOffset: number, bOffset: number, yOffset: number, rows: number, K: number, n: number, threads: number): void;
   readonly panel: number;
+  /**
+   * 2-D float32 Conv (runtime/native/cpu/conv.cc) at byte offsets of `memory`; `params` = [xOffset, wOffset,
+   * bOffset (−1: no bias), yOffset, N, C, H, W, M, group, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw]; `threads`
+   * split the output rows. Absent from an addon built before it existed.
+   */
+  conv?(memory: Uint8Array, params: Float64Array, threads: number): void;
 }
+
+/** The widest kernel (KW) the host Conv takes. */
+export const HOST_CONV_MAX_KW = 16;
 
 interface Addon extends HostKernels { readonly available: boolean }
 

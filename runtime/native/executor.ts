@@ -22,7 +22,7 @@ import type { KernelFn } from './pool.ts';
 import type { PackedConstant } from '../../compiler/native-layout.ts';
 import { packPanels, unpackPanels } from '../../compiler/native-layout.ts';
 import type { HostKernels } from './cpu.ts';
-import { hostKernels } from './cpu.ts';
+import { HOST_CONV_MAX_KW, hostKernels } from './cpu.ts';
 import { ThreadPool } from './pool.ts';
 
 export class RunError extends Error {
@@ -149,7 +149,9 @@ export class NativeExecutor {
       const offset = offsetIn(m, id);
       return offset === undefined ? [] : [{ mem, offset }];
     }));
-    const hostCalls = hostMatMuls(graph, manifest, views, opts.hostKernels === false ? undefined : hostKernels());
+    const host = opts.hostKernels === false ? undefined : hostKernels();
+    const convs = hostConvs(graph, manifest, views, host);
+    const hostCalls = hostMatMuls(graph, manifest, views, host).map((c, i) => c ?? convs[i]);
     return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots, hostCalls);
   }
 
@@ -237,6 +239,39 @@ function hostMatMuls(g: Graph, m: CompiledManifest, views: Uint8Array[], host: H
     const rows = p.rows === 0 ? 0 : numel(ta.shape) / p.rows;
     const view = views[mi]!;
     calls[i] = (threads) => host.matmul(view, a, b, y, rows, p.rows, p.cols, threads);
+  });
+  return calls;
+}
+
+/**
+ * The Conv nodes the host Conv kernel runs (runtime/native/cpu/conv.cc): 2-D, float32, a kernel at most
+ * HOST_CONV_MAX_KW wide. Each output is the scalar kernel's sum in the same order (docs/kernels.md "Host Conv").
+ */
+function hostConvs(g: Graph, m: CompiledManifest, views: Uint8Array[], host: HostKernels | undefined): (((threads: number) => void) | undefined)[] {
+  const calls: (((threads: number) => void) | undefined)[] = new Array(g.nodes.length).fill(undefined);
+  const conv = host?.conv;
+  if (!conv) return calls;
+  g.nodes.forEach((n, i) => {
+    if (n.op !== 'Conv') return;
+    const [tx, tw] = [g.tensors[n.inputs[0]!]!, g.tensors[n.inputs[1]!]!];
+    const ty = g.tensors[n.outputs[0]!]!;
+    const hasBias = n.inputs.length > 2;
+    if (tx.shape.length !== 4 || tx.dtype !== 'float32' || tw.dtype !== 'float32' || ty.dtype !== 'float32') return;
+    if (hasBias && g.tensors[n.inputs[2]!]!.dtype !== 'float32') return;
+    const [N, C, H, W] = tx.shape as readonly number[] as [number, number, number, number];
+    const [M, , KH, KW] = tw.shape as readonly number[] as [number, number, number, number];
+    const [, , OH, OW] = ty.shape as readonly number[] as [number, number, number, number];
+    const strides = n.attrs.strides as number[], dil = n.attrs.dilations as number[], pads = n.attrs.pads as number[];
+    const group = n.attrs.group as number;
+    if (KW > HOST_CONV_MAX_KW || !strides || !dil || !pads || !group) return;
+    const mi = memoryOfNode(m.arena, i);
+    const mem = m.arena.memories[mi]!;
+    const [x, w, y] = [n.inputs[0]!, n.inputs[1]!, n.outputs[0]!].map((id) => offsetIn(mem, id));
+    const b = hasBias ? offsetIn(mem, n.inputs[2]!) : -1;
+    if (x === undefined || w === undefined || y === undefined || b === undefined) return;
+    const params = Float64Array.from([x, w, b, y, N, C, H, W, M, group, KH, KW, OH, OW, strides[0]!, strides[1]!, pads[0]!, pads[1]!, dil[0]!, dil[1]!]);
+    const view = views[mi]!;
+    calls[i] = (threads) => conv(view, params, threads);
   });
   return calls;
 }

@@ -158,12 +158,17 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+// conv.cc
+napi_value OpmlConv(napi_env env, napi_callback_info info);
+
 NAPI_MODULE_INIT() {
   napi_value avail, fn;
   napi_get_boolean(env, has_avx2(), &avail);
   napi_set_named_property(env, exports, "available", avail);
   napi_create_function(env, "matmul", NAPI_AUTO_LENGTH, MatMul, nullptr, &fn);
   napi_set_named_property(env, exports, "matmul", fn);
+  napi_create_function(env, "conv", NAPI_AUTO_LENGTH, OpmlConv, nullptr, &fn);
+  napi_set_named_property(env, exports, "conv", fn);
   napi_value panel;
   napi_create_int32(env, static_cast<int32_t>(PANEL), &panel);
   napi_set_named_property(env, exports, "panel", panel);
