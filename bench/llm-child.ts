@@ -99,6 +99,19 @@ if (job.phase === 'convert') {
     await ex.close();
     await sess.release();
     globalThis.gc?.(); // drop this form's arena before the next one is loaded (4.4 GB each at the 1.1b size)
+    // the threads figure: both engines with two intra-op threads (this machine has two cores)
+    const ex2 = await NativeExecutor.load(P(`${form}.opmlc`), { threads: 2 });
+    const sess2 = await ort.InferenceSession.create(P(file), { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential' });
+    const mine2 = ex2.run(ins)[0]!.data as Float32Array;
+    if (Buffer.compare(Buffer.from(mine2.buffer, mine2.byteOffset, mine2.byteLength), Buffer.from(mine.buffer, mine.byteOffset, mine.byteLength)) !== 0) throw new Error(`${form}: two threads changed the output bytes`);
+    const tO2 = await timeIt(() => ex2.run(ins));
+    const tR2 = await timeIt(() => sess2.run(feeds));
+    out[`${form}_2t_opml_ms`] = +tO2.toFixed(2);
+    out[`${form}_2t_ort_ms`] = +tR2.toFixed(2);
+    out[`${form}_2t_ratio`] = +(tO2 / tR2).toFixed(2);
+    await ex2.close();
+    await sess2.release();
+    globalThis.gc?.();
   }
 } else if (job.phase === 'trace') {
   const { traceRun } = await import('../runtime/native/trace.ts');

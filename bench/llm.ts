@@ -64,7 +64,8 @@ export async function benchLlm(): Promise<BenchResult> {
     figures.arena_memories = comp.memories!;
     figures.max_step_bound_log2 = +Math.log2(comp.max_step_bound as number).toFixed(2); // ≤ 32: no dispute over more than 2^32 steps
     const run = phase('run');
-    for (const k of ['prefill_opml_ms', 'prefill_ort_ms', 'prefill_ratio', 'prefill_max_err', 'decode_opml_ms', 'decode_ort_ms', 'decode_ratio', 'decode_max_err']) figures[k] = run[k]!;
+    for (const k of ['prefill_opml_ms', 'prefill_ort_ms', 'prefill_ratio', 'prefill_max_err', 'decode_opml_ms', 'decode_ort_ms', 'decode_ratio', 'decode_max_err',
+      'prefill_2t_ratio', 'decode_2t_ratio']) figures[k] = run[k]!;
     figures.run_rss_MB = mb(run.maxRssBytes as number);
     const tr = phase('trace');
     figures.trace_s = +((tr.trace_ms as number) / 1000).toFixed(2);
