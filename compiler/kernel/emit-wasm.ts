@@ -86,6 +86,11 @@ function coefficient(e: Expr, v: IndexVar, varying: ReadonlySet<LocalVar>): numb
 
 class NotVectorizable extends Error {}
 
+/** An f32 constant that is neither NaN nor ±0 (min/max against it has no NaN or signed-zero case of its own). */
+function plainConst(e: Expr): boolean {
+  return e.kind === 'const' && e.type === 'f32' && !Number.isNaN(Number(e.value)) && Number(e.value) !== 0;
+}
+
 /**
  * An i32 element index as rest + c, with c a constant, when rest is built only of loop indices,
  * non-negative constants, +, × and << (so rest ≥ 0 whenever the index is in range): the native form
@@ -610,6 +615,13 @@ export class FunctionEmitter {
         const mag = m.v128.and(a, m.i32x4.splat(m.i32.const(0x7fffffff)));
         const sign = m.v128.and(b, m.i32x4.splat(m.i32.const(0x80000000 | 0)));
         return { ref: m.v128.or(mag, sign), mask: false };
+      }
+      // min/max against a constant that is neither NaN nor ±0 (exp's clamp, erf's range limits): the
+      // pseudo-min/max (one x86 instruction instead of about eight) gives the same value, since no
+      // signed-zero tie can occur, and a NaN for a NaN operand (the operand itself).
+      if ((e.op === 'min' || e.op === 'max') && (plainConst(e.a) || plainConst(e.b))) {
+        const [x, cst] = plainConst(e.b) ? [a, b] : [b, a];
+        return { ref: e.op === 'min' ? m.f32x4.pmin(x, cst) : m.f32x4.pmax(x, cst), mask: false };
       }
       const f = (m.f32x4 as unknown as Record<string, (x: Ref, y: Ref) => Ref>)[e.op];
       if (!f) throw new NotVectorizable();

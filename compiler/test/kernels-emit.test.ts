@@ -1,0 +1,68 @@
+/**
+ * Native-emitter rewrites that change the instructions but not a lane's operations (docs/kernels.md,
+ * emission rules): native == scalar bit for bit on kernels built here to exercise each rewrite, with NaN,
+ * ±∞, ±0, subnormals and values equal to (or next to) the constants involved.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { Expr } from '../kernel/ast.ts';
+import * as k from '../kernel/build.ts';
+import { MathCtx } from '../kernel/math.ts';
+import { buildKernelModule, KERNEL_EXPORT } from '../kernel/module.ts';
+
+const fr = Math.fround;
+const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.4e-45, -1.4e-45, 1.1754942e-38, -1.1754942e-38, 3.4028235e38, -3.4028235e38, 1, -1, 0.5, 11, -104, 89];
+
+/** One elementwise kernel y[i] = f(x0[i], x1[i], …) in the scalar or native form; the output's bytes. */
+function run(f: (m: MathCtx, xs: Expr[]) => Expr, cols: readonly (readonly number[])[], simd: boolean): string {
+  const n = cols[0]!.length;
+  const K = new k.KernelBuilder('emit');
+  const ins = cols.map((_, j) => K.input(`x${j}`, 'float32', n));
+  const Y = K.output('y', 'float32', n);
+  const kern = K.build([k.pfor(n, (i) => {
+    const m = new MathCtx(K);
+    const v = f(m, ins.map((b) => m.let(k.load(b, i))));
+    return [...m.take(), k.store(Y, i, v)];
+  })]);
+  const stride = Math.ceil((n * 4) / 64) * 64 + 64;
+  const addr = (j: number) => 64 + j * stride;
+  const pages = Math.ceil((addr(cols.length + 1) + 64) / 65536);
+  const wasm = buildKernelModule(kern, { addressOf: (b) => (b === Y ? addr(cols.length) : addr(ins.indexOf(b))) }, { simd, memoryPages: pages });
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: { memory } });
+  cols.forEach((c, j) => new Float32Array(memory.buffer, addr(j), n).set(c));
+  (inst.exports[KERNEL_EXPORT] as (a: number, b: number) => void)(0, 0x7fffffff);
+  return Buffer.from(memory.buffer.slice(addr(cols.length), addr(cols.length) + n * 4)).toString('hex');
+}
+
+/** Neighbours of c (the floats just below and above it), so that ties and near-ties with a constant occur. */
+function near(c: number): number[] {
+  if (!Number.isFinite(c)) return [c];
+  const b = new Float32Array([c]), u = new Uint32Array(b.buffer);
+  const out = [c];
+  for (const d of [-1, 1]) { u[0] = u[0]! + d; out.push(b[0]!); u[0] = u[0]! - d; }
+  return out;
+}
+
+const constArb = fc.oneof(fc.constantFrom(...SPECIAL), fc.float({ noNaN: true }), fc.float({ min: -20, max: 20, noNaN: true })).map(fr);
+
+test('min/max against a constant (pseudo-min/max in the native form): native == scalar for NaN, ±∞, ±0, subnormals, ties', () => {
+  fc.assert(fc.property(constArb, constArb, fc.array(fc.oneof(fc.constantFrom(...SPECIAL), fc.float()).map(fr), { minLength: 0, maxLength: 40 }), (c1, c2, rand) => {
+    // values around both constants and the specials, in every lane position (length not a multiple of 4)
+    const xs = [...near(c1), ...near(c2), ...near(-c1), ...SPECIAL, ...rand];
+    const forms: ((m: MathCtx, x: Expr) => Expr)[] = [
+      (_m, x) => k.max(x, k.f32(c1)),
+      (_m, x) => k.max(k.f32(c1), x),
+      (_m, x) => k.min(x, k.f32(c1)),
+      (_m, x) => k.min(k.f32(c2), x),
+      (_m, x) => k.min(k.max(x, k.f32(c1)), k.f32(c2)), // exp's clamp
+      // a NaN result used further on: a sum, a comparison, a select and a sign taken from the input
+      (m, x) => { const t = m.let(k.max(k.abs(x), k.f32(c1)), 't'); return k.copysign(k.select(k.lt(t, k.f32(c2)), k.add(t, k.f32(1)), k.mul(t, t)), x); },
+    ];
+    for (const f of forms) {
+      const want = run((m, [x]) => f(m, x!), [xs], false);
+      assert.equal(run((m, [x]) => f(m, x!), [xs], true), want, `c1 = ${c1}, c2 = ${c2}, ${f.toString()}`);
+    }
+  }), { numRuns: 60 });
+});
