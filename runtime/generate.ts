@@ -33,6 +33,7 @@ import type { Bytes32 } from '../compiler/commit/merkle.ts';
 import { COMPILED_VERSION, MANIFEST_FILE } from '../compiler/format.ts';
 import { writeTensorPb } from '../converter/io/tensor-files.ts';
 import { NativeExecutor, RunError } from './native/executor.ts';
+import { bundleConstantCommitments } from './native/trace.ts';
 import { SplitMix64, argmax, sampleToken } from './sample.ts';
 
 export type GenerateMode = 'kv-cache' | 'window';
@@ -240,13 +241,17 @@ async function prepareBundle(file: string, shapes: Map<string, number[]>, trim: 
 
 // ------------------------------------------------------------------ commitments of one step
 
-/** Graph states of native runs of one bundle; the constants' commitments are computed once. */
+/**
+ * Graph states of native runs of one bundle; the constants' commitments are computed once, from the
+ * compiled bundle's constant trees when they check out (runtime/native/trace.ts), else by hashing.
+ */
 class StepStates {
   private readonly base: SlotTree;
-  constructor(private readonly ex: NativeExecutor) {
+  constructor(private readonly ex: NativeExecutor, dir: string) {
     const g = ex.graph;
+    const known = bundleConstantCommitments(dir, ex);
     this.base = new SlotTree(g.tensors.length);
-    for (const id of g.constants.keys()) this.base.set(id, this.commit(id));
+    for (const id of g.constants.keys()) this.base.set(id, known?.get(id) ?? this.commit(id));
   }
   private commit(id: TensorId): Bytes32 {
     const t = this.ex.graph.tensors[id]!;
@@ -335,7 +340,7 @@ async function generateWindow(file: string, sig: LmSignature, o: GenerateOptions
     const g = ex.graph;
     const V = vocabSize(sig, g);
     checkPrompt(o.promptIds, V, sig.ids.name);
-    const st = withStates ? new StepStates(ex) : undefined;
+    const st = withStates ? new StepStates(ex, info.dir) : undefined;
     const inNames = namesOf(g, g.inputs);
     const outNames = namesOf(g, g.outputs);
     const logitsAt = outNames.indexOf(sig.logits.name);
@@ -414,8 +419,8 @@ async function generateKv(file: string, sig: LmSignature, o: GenerateOptions, tr
         }
       }
     }
-    const stPrefill = withStates ? new StepStates(prefill.ex) : undefined;
-    const stDecode = withStates ? (decode === prefill ? stPrefill : new StepStates(decode.ex)) : undefined;
+    const stPrefill = withStates ? new StepStates(prefill.ex, prefill.info.dir) : undefined;
+    const stDecode = withStates ? (decode === prefill ? stPrefill : new StepStates(decode.ex, decode.info.dir)) : undefined;
     let cache = new Map<string, HostTensor>(sig.past.map((p) => {
       const shape = pastShape(p.input);
       return [p.input.name, hostTensor('float32', shape, new Float32Array(shape.reduce((a, b) => a * b, 1)))];
