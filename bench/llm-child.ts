@@ -78,40 +78,37 @@ if (job.phase === 'convert') {
     return (performance.now() - s) / n;
   };
   for (const [form, file, seq, past] of [['prefill', 'decoder_model.onnx', job.seq, 0], ['decode', 'decoder_with_past_model.onnx', 1, job.past]] as const) {
-    const ex = await NativeExecutor.load(P(`${form}.opmlc`));
-    const g = ex.graph;
-    const ins = inputs(seq, past, g.inputs.map((i) => g.tensors[i]!.name));
-    const sess = await ort.InferenceSession.create(P(file), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
-    const feeds = Object.fromEntries(g.inputs.map((id, i) => {
-      const t = ins[i]!;
-      return [g.tensors[id]!.name, new ort.Tensor(t.dtype === 'int64' ? 'int64' : 'float32', t.data as Float32Array, [...t.shape])];
-    }));
-    const mine = ex.run(ins)[0]!.data as Float32Array;
-    const theirs = (await sess.run(feeds)).logits!.data as Float32Array;
-    let err = 0, scale = 0;
-    for (let i = 0; i < theirs.length; i++) { err = Math.max(err, Math.abs(mine[i]! - theirs[i]!)); scale = Math.max(scale, Math.abs(theirs[i]!)); }
-    out[`${form}_max_err`] = (err / scale).toExponential(2);
-    const tO = await timeIt(() => ex.run(ins));
-    const tR = await timeIt(() => sess.run(feeds));
-    out[`${form}_opml_ms`] = +tO.toFixed(2);
-    out[`${form}_ort_ms`] = +tR.toFixed(2);
-    out[`${form}_ratio`] = +(tO / tR).toFixed(2);
-    await ex.close();
-    await sess.release();
-    globalThis.gc?.(); // drop this form's arena before the next one is loaded (4.4 GB each at the 1.1b size)
-    // the threads figure: both engines with two intra-op threads (this machine has two cores)
-    const ex2 = await NativeExecutor.load(P(`${form}.opmlc`), { threads: 2 });
-    const sess2 = await ort.InferenceSession.create(P(file), { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential' });
-    const mine2 = ex2.run(ins)[0]!.data as Float32Array;
-    if (Buffer.compare(Buffer.from(mine2.buffer, mine2.byteOffset, mine2.byteLength), Buffer.from(mine.buffer, mine.byteOffset, mine.byteLength)) !== 0) throw new Error(`${form}: two threads changed the output bytes`);
-    const tO2 = await timeIt(() => ex2.run(ins));
-    const tR2 = await timeIt(() => sess2.run(feeds));
-    out[`${form}_2t_opml_ms`] = +tO2.toFixed(2);
-    out[`${form}_2t_ort_ms`] = +tR2.toFixed(2);
-    out[`${form}_2t_ratio`] = +(tO2 / tR2).toFixed(2);
-    await ex2.close();
-    await sess2.release();
-    globalThis.gc?.();
+    let reference: Float32Array | undefined;
+    // one intra-op thread each (the issue's figure), then two (this machine has two cores): the threads figure
+    for (const threads of [1, 2]) {
+      const ex = await NativeExecutor.load(P(`${form}.opmlc`), { threads });
+      const g = ex.graph;
+      const ins = inputs(seq, past, g.inputs.map((i) => g.tensors[i]!.name));
+      const sess = await ort.InferenceSession.create(P(file), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+      const feeds = Object.fromEntries(g.inputs.map((id, i) => {
+        const t = ins[i]!;
+        return [g.tensors[id]!.name, new ort.Tensor(t.dtype === 'int64' ? 'int64' : 'float32', t.data as Float32Array, [...t.shape])];
+      }));
+      const mine = ex.run(ins)[0]!.data as Float32Array;
+      const key = threads === 1 ? form : `${form}_${threads}t`;
+      if (!reference) {
+        reference = mine;
+        const theirs = (await sess.run(feeds)).logits!.data as Float32Array;
+        let err = 0, scale = 0;
+        for (let i = 0; i < theirs.length; i++) { err = Math.max(err, Math.abs(mine[i]! - theirs[i]!)); scale = Math.max(scale, Math.abs(theirs[i]!)); }
+        out[`${form}_max_err`] = (err / scale).toExponential(2);
+      } else if (Buffer.compare(Buffer.from(mine.buffer, mine.byteOffset, mine.byteLength), Buffer.from(reference.buffer, reference.byteOffset, reference.byteLength)) !== 0) {
+        throw new Error(`${form}: ${threads} threads changed the output bytes`);
+      }
+      const tO = await timeIt(() => ex.run(ins));
+      const tR = await timeIt(() => sess.run(feeds));
+      out[`${key}_opml_ms`] = +tO.toFixed(2);
+      out[`${key}_ort_ms`] = +tR.toFixed(2);
+      out[`${key}_ratio`] = +(tO / tR).toFixed(2);
+      await ex.close();
+      await sess.release();
+      globalThis.gc?.(); // drop this arena before the next one is loaded (4.4 GB each at the 1.1b size)
+    }
   }
 } else if (job.phase === 'trace') {
   const { traceRun } = await import('../runtime/native/trace.ts');
