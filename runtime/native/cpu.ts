@@ -1,6 +1,6 @@
 /**
  * The optional host kernels (runtime/native/cpu/matmul.cc and conv.cc, built by `npm install` through
- * bin/build-native.mjs): MatMul over a packed B and 2-D Conv in 256-bit AVX2 lanes, each output by the same
+ * bin/build-native.mjs): MatMul over a packed B, 2-D Conv and ConvInteger in 256-bit AVX2 lanes, each output by the same
  * float operations in the same order as the WebAssembly kernel and the OPVM (docs/kernels.md "Host MatMul",
  * "Host Conv"). Absent when the addon was not
  * built, the CPU has no AVX2, or OPML_NATIVE_CPU=0; the executor then runs the WebAssembly kernels.
@@ -20,6 +20,12 @@ export interface HostKernels {
    * split the output rows. Absent from an addon built before it existed.
    */
   conv?(memory: Uint8Array, params: Float64Array, threads: number): void;
+  /**
+   * 2-D ConvInteger (runtime/native/cpu/conv_integer.cc), 8-bit x and w, int32 y; `params` = [xOffset, wOffset,
+   * xzOffset, wzOffset, yOffset, N, C, H, W, M, group, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, xSigned, wSigned,
+   * wzPerChannel]. Absent from an addon built before it existed.
+   */
+  convInteger?(memory: Uint8Array, params: Float64Array, threads: number): void;
 }
 
 /** The widest kernel (KW) the host Conv takes. */

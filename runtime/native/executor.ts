@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Graph, TensorId } from '../../converter/ir/types.ts';
+import type { Graph, TensorId, TensorInfo } from '../../converter/ir/types.ts';
 import { formatShape, numel, shapeEquals } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
@@ -31,6 +31,9 @@ export class RunError extends Error {
 
 /** Kernels below this estimated work run on one thread: waking workers costs more than it saves. */
 export const THREAD_MIN_WORK = 200_000;
+
+/** Host MatMuls below this many multiply-adds (about 0.2 ms on one core) run on one thread. */
+const HOST_THREAD_MIN_MACS = 1 << 23;
 
 export interface ExecutorOptions {
   /** Threads for kernels that split across outputs (default 1). Results do not depend on it. */
@@ -151,7 +154,8 @@ export class NativeExecutor {
     }));
     const host = opts.hostKernels === false ? undefined : hostKernels();
     const convs = hostConvs(graph, manifest, views, host);
-    const hostCalls = hostMatMuls(graph, manifest, views, host).map((c, i) => c ?? convs[i]);
+    const convInts = hostConvIntegers(graph, manifest, views, host);
+    const hostCalls = hostMatMuls(graph, manifest, views, host).map((c, i) => c ?? convs[i] ?? convInts[i]);
     return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots, hostCalls);
   }
 
@@ -238,7 +242,9 @@ function hostMatMuls(g: Graph, m: CompiledManifest, views: Uint8Array[], host: H
     if (a === undefined || b === undefined || y === undefined) return;
     const rows = p.rows === 0 ? 0 : numel(ta.shape) / p.rows;
     const view = views[mi]!;
-    calls[i] = (threads) => host.matmul(view, a, b, y, rows, p.rows, p.cols, threads);
+    // the addon starts its threads per call (tens of µs each): worth it only for large products
+    const macs = rows * p.rows * p.cols;
+    calls[i] = (threads) => host.matmul(view, a, b, y, rows, p.rows, p.cols, macs >= HOST_THREAD_MIN_MACS ? threads : 1);
   });
   return calls;
 }
@@ -272,6 +278,36 @@ function hostConvs(g: Graph, m: CompiledManifest, views: Uint8Array[], host: Hos
     const params = Float64Array.from([x, w, b, y, N, C, H, W, M, group, KH, KW, OH, OW, strides[0]!, strides[1]!, pads[0]!, pads[1]!, dil[0]!, dil[1]!]);
     const view = views[mi]!;
     calls[i] = (threads) => conv(view, params, threads);
+  });
+  return calls;
+}
+
+/** The ConvInteger nodes the host kernel runs (runtime/native/cpu/conv_integer.cc): 2-D, 8-bit x and w. */
+function hostConvIntegers(g: Graph, m: CompiledManifest, views: Uint8Array[], host: HostKernels | undefined): (((threads: number) => void) | undefined)[] {
+  const calls: (((threads: number) => void) | undefined)[] = new Array(g.nodes.length).fill(undefined);
+  const convInteger = host?.convInteger;
+  if (!convInteger) return calls;
+  const byte = (d: string) => d === 'uint8' || d === 'int8';
+  g.nodes.forEach((n, i) => {
+    if (n.op !== 'ConvInteger' || n.inputs.length !== 4) return;
+    const [tx, tw, txz, twz] = n.inputs.map((id) => g.tensors[id]!) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+    const ty = g.tensors[n.outputs[0]!]!;
+    if (tx.shape.length !== 4 || !byte(tx.dtype) || !byte(tw.dtype) || txz.dtype !== tx.dtype || twz.dtype !== tw.dtype || ty.dtype !== 'int32') return;
+    const [N, C, H, W] = tx.shape as readonly number[] as [number, number, number, number];
+    const [M, , KH, KW] = tw.shape as readonly number[] as [number, number, number, number];
+    const [, , OH, OW] = ty.shape as readonly number[] as [number, number, number, number];
+    if (numel(txz.shape) !== 1 || (numel(twz.shape) !== 1 && numel(twz.shape) !== M)) return;
+    const strides = n.attrs.strides as number[], dil = n.attrs.dilations as number[], pads = n.attrs.pads as number[];
+    const group = n.attrs.group as number;
+    if (!strides || !dil || !pads || !group) return;
+    const mi = memoryOfNode(m.arena, i);
+    const mem = m.arena.memories[mi]!;
+    const offs = [...n.inputs, n.outputs[0]!].map((id) => offsetIn(mem, id));
+    if (offs.some((o) => o === undefined)) return;
+    const params = Float64Array.from([...(offs as number[]), N, C, H, W, M, group, KH, KW, OH, OW, strides[0]!, strides[1]!, pads[0]!, pads[1]!, dil[0]!, dil[1]!,
+      tx.dtype === 'int8' ? 1 : 0, tw.dtype === 'int8' ? 1 : 0, numel(twz.shape) > 1 ? 1 : 0]);
+    const view = views[mi]!;
+    calls[i] = (threads) => convInteger(view, params, threads);
   });
   return calls;
 }

@@ -69,3 +69,51 @@ test('host Conv refuses operands outside its memory and bad geometry', { skip: h
   assert.throws(() => host!.conv!(mem, p({ 9: 0 }), 1), /bad geometry/);
   assert.throws(() => host!.conv!(mem, new Float64Array(19), 1), /Float64Array of 20/);
 });
+
+// ConvInteger: 8-bit values with their extremes, zero points scalar or per output channel
+type Byte = 'int8' | 'uint8';
+const byteArb = (d: Byte) => fc.oneof(fc.constantFrom(...(d === 'int8' ? [-128, -127, -1, 0, 1, 127] : [0, 1, 128, 254, 255])), d === 'int8' ? fc.integer({ min: -128, max: 127 }) : fc.integer({ min: 0, max: 255 }));
+const bytesArb = (d: Byte, dims: number[]) => fc.array(byteArb(d), { minLength: dims.reduce((a, b) => a * b, 1), maxLength: dims.reduce((a, b) => a * b, 1) }).map((v) => hostTensor(d, dims, v));
+const intGeo = fc.record({ g: geo, dx: fc.constantFrom<Byte>('uint8', 'int8'), dw8: fc.constantFrom<Byte>('int8', 'uint8'), perChannel: fc.boolean() });
+
+test('host ConvInteger == scalar ConvInteger kernel, bit for bit, 1 and 3 threads', { skip: host?.convInteger ? false : 'no host ConvInteger kernel here' }, () => {
+  let ran = 0;
+  fc.assert(fc.property(intGeo.chain((q) => fc.tuple(fc.constant(q),
+    bytesArb(q.dx, [q.g.n, q.g.cg * q.g.group, q.g.h, q.g.w]), bytesArb(q.dw8, [q.g.mg * q.g.group, q.g.cg, q.g.kh, q.g.kw]),
+    bytesArb(q.dx, []), bytesArb(q.dw8, q.perChannel ? [q.g.mg * q.g.group] : []))), ([q, x, w, xz, wz]) => {
+    const g = q.g;
+    const OH = Math.floor((g.h + g.pads[0]! + g.pads[2]! - g.dh * (g.kh - 1) - 1) / g.sh) + 1;
+    const OW = Math.floor((g.w + g.pads[1]! + g.pads[3]! - g.dw * (g.kw - 1) - 1) / g.sw) + 1;
+    if (OH < 1 || OW < 1) return;
+    ran++;
+    const attrs = { group: g.group, strides: [g.sh, g.sw], dilations: [g.dh, g.dw], pads: g.pads };
+    const scalar = runKernelOnce('ConvInteger', [x, w, xz, wz], attrs, false).outputs[0]!;
+    assert.deepEqual(scalar.shape, [g.n, g.mg * g.group, OH, OW]);
+    const yOff = 64, yLen = scalar.data.byteLength, wOff = align(yOff + yLen + 64), xzOff = wOff + w.data.byteLength, wzOff = xzOff + 1;
+    const xOff = wzOff + wz.data.byteLength, end = xOff + x.data.byteLength;
+    for (const threads of [1, 3]) {
+      const mem = new Uint8Array(new SharedArrayBuffer(end)).fill(0xa5);
+      mem.set(bytes(x), xOff); mem.set(bytes(w), wOff); mem.set(bytes(xz), xzOff); mem.set(bytes(wz), wzOff);
+      host!.convInteger!(mem, Float64Array.from([xOff, wOff, xzOff, wzOff, yOff, g.n, g.cg * g.group, g.h, g.w, g.mg * g.group, g.group, g.kh, g.kw, OH, OW,
+        g.sh, g.sw, g.pads[0]!, g.pads[1]!, g.dh, g.dw, q.dx === 'int8' ? 1 : 0, q.dw8 === 'int8' ? 1 : 0, q.perChannel ? 1 : 0]), threads);
+      assert.deepEqual(Buffer.from(mem.subarray(yOff, yOff + yLen)), bytes(scalar), `host (${threads} threads) vs scalar ${JSON.stringify(q)}`);
+      assert.ok(mem.subarray(0, yOff).every((v) => v === 0xa5) && mem.subarray(yOff + yLen, wOff).every((v) => v === 0xa5), 'nothing written outside y');
+    }
+  }), { numRuns: 150 });
+  assert.ok(ran > 50, `only ${ran} valid geometries`);
+});
+
+test('host ConvInteger: sums wrap modulo 2^32 like the scalar kernel', { skip: host?.convInteger ? false : 'no host ConvInteger kernel here' }, () => {
+  // 1 × C × 1 × 1 input of 255 (zero point 0) against weights of 0 (zero point 255): C · 255 · (−255) wraps for large C
+  const C = 40000;
+  const x = hostTensor('uint8', [1, C, 1, 1], new Array(C).fill(255)), w = hostTensor('uint8', [1, C, 1, 1], new Array(C).fill(0));
+  const xz = hostTensor('uint8', [], [0]), wz = hostTensor('uint8', [], [255]);
+  const attrs = { group: 1, strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0] };
+  const scalar = runKernelOnce('ConvInteger', [x, w, xz, wz], attrs, false).outputs[0]!;
+  assert.equal(scalar.data[0], (C * 255 * -255) | 0);
+  const mem = new Uint8Array(new SharedArrayBuffer(64 + 64 + 2 * C + 2));
+  const wOff = 128, xOff = wOff + C, xzOff = xOff + C;
+  mem.set(bytes(w), wOff); mem.set(bytes(x), xOff); mem[xzOff] = 0; mem[xzOff + 1] = 255;
+  host!.convInteger!(mem, Float64Array.from([xOff, wOff, xzOff, xzOff + 1, 64, 1, C, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0]), 1);
+  assert.deepEqual(Buffer.from(mem.subarray(64, 68)), bytes(scalar));
+});

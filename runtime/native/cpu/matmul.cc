@@ -158,8 +158,9 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
-// conv.cc
+// conv.cc, conv_integer.cc
 napi_value OpmlConv(napi_env env, napi_callback_info info);
+napi_value OpmlConvInteger(napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT() {
   napi_value avail, fn;
@@ -169,6 +170,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "matmul", fn);
   napi_create_function(env, "conv", NAPI_AUTO_LENGTH, OpmlConv, nullptr, &fn);
   napi_set_named_property(env, exports, "conv", fn);
+  napi_create_function(env, "convInteger", NAPI_AUTO_LENGTH, OpmlConvInteger, nullptr, &fn);
+  napi_set_named_property(env, exports, "convInteger", fn);
   napi_value panel;
   napi_create_int32(env, static_cast<int32_t>(PANEL), &panel);
   napi_set_named_property(env, exports, "panel", panel);
