@@ -39,8 +39,8 @@ export interface ExecutorOptions {
   /** Threads for kernels that split across outputs (default 1). Results do not depend on it. */
   threads?: number;
   /**
-   * Run MatMul over a packed B with the host kernel when it is available (default true; runtime/native/cpu.ts).
-   * Results do not depend on it.
+   * Run MatMul over a packed B, 2-D Conv and ConvInteger with the host kernels when they are available
+   * (default true; runtime/native/cpu.ts). Results do not depend on it.
    */
   hostKernels?: boolean;
 }
