@@ -198,7 +198,7 @@ function softmaxKernel(r: KernelRequest): ReturnType<k.KernelBuilder['build']> {
   const mx = acc(K, 'f32', 'mx'), s = acc(K, 'f32', 's');
   const m = new MathCtx(K);
   const at = (base: Expr, j: Expr) => k.add(base, k.mul(j, k.i32(inner)));
-  return K.build(sliceNest(t.shape, axis, (_o, base) => {
+  const scalar = sliceNest(t.shape, axis, (_o, base) => {
     const body: Stmt[] = [k.set(mx, F(-Infinity)), k.sfor(d, (j) => [k.set(mx, k.max(k.get(mx), k.load(x, at(base, j))))]), k.set(s, F(0))];
     if (inner === 1) {
       // contiguous slice: the exponentials are independent (a vectorised loop), parked in the output and
@@ -225,7 +225,36 @@ function softmaxKernel(r: KernelRequest): ReturnType<k.KernelBuilder['build']> {
       body.push(each(d, (j) => [k.store(y, at(base, j), k.sub(k.sub(k.load(x, at(base, j)), k.get(mx)), k.get(s)))]));
     }
     return body;
-  }));
+  });
+  return K.build(scalar, r.op === 'Softmax' && inner === 1 ? softmaxRowsNative(K, x, y, prod(t.shape.slice(0, axis)), d) : undefined);
+}
+
+/**
+ * Native form of Softmax over contiguous rows: R = 4 (or 2) rows per iteration, each row's steps side by
+ * side, so the rows' max and sum chains (scalar, one dependent operation per element) overlap instead of
+ * running one after another. Every row keeps the scalar form's sequence: mx = max(mx, x_j) in order, the
+ * vectorised e_j = exp(x_j − mx) stored (canonical NaN), s = s + y_j in order, y_j = y_j ÷ s.
+ */
+function softmaxRowsNative(K: k.KernelBuilder, x: Buffer, y: Buffer, outer: number, d: number): Stmt[] | undefined {
+  const R = [4, 2].find((q) => outer % q === 0 && outer >= 2 * q);
+  if (!R || d < 4) return undefined;
+  const mxs = Array.from({ length: R }, () => acc(K, 'f32', 'mx')), ss = Array.from({ length: R }, () => acc(K, 'f32', 's'));
+  const m = new MathCtx(K);
+  return [k.pfor(outer / R, (g) => {
+    const base = (q: number) => k.add(k.mul(g, k.i32(R * d)), k.i32(q * d));
+    const rows = mxs.map((_, q) => q);
+    return [
+      ...rows.map((q) => k.set(mxs[q]!, F(-Infinity))),
+      k.sfor(d, (j) => rows.map((q) => k.set(mxs[q]!, k.max(k.get(mxs[q]!), k.load(x, k.add(base(q), j)))))),
+      ...rows.map((q) => k.set(ss[q]!, F(0))),
+      k.pfor(d, (j) => rows.flatMap((q) => {
+        const e = exp(m, k.sub(k.load(x, k.add(base(q), j)), k.get(mxs[q]!)));
+        return [...m.take(), k.store(y, k.add(base(q), j), e)];
+      })),
+      k.sfor(d, (j) => rows.map((q) => k.set(ss[q]!, k.add(k.get(ss[q]!), k.load(y, k.add(base(q), j)))))),
+      k.pfor(d, (j) => rows.map((q) => k.store(y, k.add(base(q), j), k.div(k.load(y, k.add(base(q), j)), k.get(ss[q]!))))),
+    ];
+  })];
 }
 defineKernel('Softmax', softmaxKernel);
 defineKernel('LogSoftmax', softmaxKernel);
