@@ -300,6 +300,10 @@ function hostConvIntegers(g: Graph, m: CompiledManifest, views: Uint8Array[], ho
     const strides = n.attrs.strides as number[], dil = n.attrs.dilations as number[], pads = n.attrs.pads as number[];
     const group = n.attrs.group as number;
     if (!strides || !dil || !pads || !group) return;
+    // the kernel copies x into a zero-padded int32 plane: at most 2^26 elements (conv_integer.cc PLANE_MAX)
+    const Hp = Math.max(H + pads[0]!, (OH - 1) * strides[0]! + (KH - 1) * dil[0]! + 1);
+    const Wp = Math.max(W + pads[1]!, (Math.ceil(OW / 8) * 8 - 1) * strides[1]! + (KW - 1) * dil[1]! + 1);
+    if (N * C * Hp * Wp > 2 ** 26) return;
     const mi = memoryOfNode(m.arena, i);
     const mem = m.arena.memories[mi]!;
     const offs = [...n.inputs, n.outputs[0]!].map((id) => offsetIn(mem, id));

@@ -21,6 +21,8 @@ namespace {
 #define AVX2 __attribute__((target("avx2")))
 
 constexpr int64_t LANES = 8;
+// The most int32 elements of the padded input copy (256 MiB).
+constexpr int64_t PLANE_MAX = int64_t{1} << 26;
 
 struct Geo {
   int64_t N, C, H, W, M, group, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw;
@@ -160,7 +162,8 @@ napi_value OpmlConvInteger(napi_env env, napi_callback_info info) {
   const int64_t lastCol = ((g.OW + LANES - 1) / LANES * LANES - 1) * g.sw + (g.KW - 1) * g.dw;
   g.Hp = std::max(g.H + g.ph, (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1);
   g.Wp = std::max(g.W + g.pw, lastCol + 1);
-  if (g.N * g.C * g.Hp * g.Wp > (int64_t{1} << 31) || g.Wp * g.sw > lim) return Throw(env, "convInteger: too large");
+  // (the executor sends only inputs whose padded copy stays within this: runtime/native/executor.ts)
+  if (g.N * g.C * g.Hp * g.Wp > PLANE_MAX || g.Wp * g.sw > lim) return Throw(env, "convInteger: the padded input would be too large");
   const uint8_t* base = static_cast<const uint8_t*>(data);
   auto ld = [](const uint8_t* q, bool s) -> int32_t { return s ? static_cast<int32_t>(static_cast<int8_t>(*q)) : static_cast<int32_t>(*q); };
   const int32_t zx = ld(base + xzOff, xSigned);
