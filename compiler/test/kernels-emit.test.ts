@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Expr } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
+import * as M from '../kernel/math.ts';
 import { MathCtx } from '../kernel/math.ts';
 import { buildKernelModule, KERNEL_EXPORT } from '../kernel/module.ts';
 
@@ -65,4 +66,26 @@ test('min/max against a constant (pseudo-min/max in the native form): native == 
       assert.equal(run((m, [x]) => f(m, x!), [xs], true), want, `c1 = ${c1}, c2 = ${c2}, ${f.toString()}`);
     }
   }), { numRuns: 60 });
+});
+
+test('straight-line bodies run two interleaved groups of four lanes, then one group, then a scalar tail: native == scalar at every length', () => {
+  const bitsArb = fc.integer().map((b) => new Float32Array(new Int32Array([b]).buffer)[0]!);
+  const valArb = fc.oneof(fc.constantFrom(...SPECIAL), fc.float({ min: -12, max: 12, noNaN: true }).map(fr), bitsArb);
+  const fns: [string, (m: MathCtx, xs: Expr[]) => Expr][] = [
+    ['exp', (m, [x]) => M.exp(m, x!)],
+    ['erf', (m, [x]) => M.erf(m, x!)],
+    ['tanh', (m, [x]) => M.tanh(m, x!)],
+    ['pow', (m, [x, y]) => M.pow(m, x!, y!)],
+    // integer lanes, comparisons, conversions, a select on a lane-dependent condition
+    ['mixed', (m, [x, y]) => {
+      const b = m.let(k.convert('i32.reinterpret_f32', x!), 'b');
+      const n = m.let(k.convert('i32.trunc_sat_f32_s', y!), 'n');
+      return k.select(k.gt(b, n), k.add(k.convert('f32.from_i32_s', k.xor(b, n)), y!), k.mul(x!, k.f32(3)));
+    }],
+  ];
+  fc.assert(fc.property(fc.integer({ min: 0, max: 37 }), fc.array(valArb, { minLength: 74, maxLength: 74 }), (n, vals) => {
+    const cols = [vals.slice(0, n), vals.slice(37, 37 + n)];
+    if (n === 0) return;
+    for (const [name, f] of fns) assert.equal(run(f, cols, true), run(f, cols, false), `${name}, ${n} elements`);
+  }), { numRuns: 40 });
 });
