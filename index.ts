@@ -82,14 +82,15 @@ export async function compile(bundle: string, out: string = bundle.replace(/\.op
   return compileBundle(bundle, out, opts);
 }
 
-export type { GenerateOptions, StepRecord, Transcript } from './runtime/generate.ts';
+export type { GenerateOptions, StepRecord, Transcript } from './runtime/generate-types.ts';
+import type { GenerateOptions, Transcript } from './runtime/generate-types.ts';
 
 /**
  * Token-by-token decoding of an ONNX language model (`opml generate`, docs/generate.md): greedy or seeded
  * sampling, with a KV cache when the model has past_key_values; every step a verifiable inference whose
  * output commitments chain into the next step's inputs. Resolves to the transcript.
  */
-export async function generate(model: string, opts: import('./runtime/generate.ts').GenerateOptions): Promise<import('./runtime/generate.ts').Transcript> {
+export async function generate(model: string, opts: GenerateOptions): Promise<Transcript> {
   const g = await import('./runtime/generate.ts');
   return g.generate(model, opts);
 }
