@@ -32,8 +32,11 @@ export class RunError extends Error {
 /** Kernels below this estimated work run on one thread: waking workers costs more than it saves. */
 export const THREAD_MIN_WORK = 200_000;
 
-/** Host MatMuls below this many multiply-adds (about 0.2 ms on one core) run on one thread. */
-const HOST_THREAD_MIN_MACS = 1 << 23;
+/**
+ * Host kernels below this estimated work (about 0.2 ms on one core) run on one thread: the addon starts
+ * its threads on every call, which costs tens of microseconds each.
+ */
+const HOST_THREAD_MIN_WORK = 1 << 23;
 
 export interface ExecutorOptions {
   /** Threads for kernels that split across outputs (default 1). Results do not depend on it. */
@@ -186,7 +189,7 @@ export class NativeExecutor {
       if (copies) for (const c of copies) this.views[c.to]!.set(this.views[c.from]!.subarray(c.fromOffset, c.fromOffset + c.bytes), c.toOffset);
       const n = nodes[i]!;
       const host = this.hostCalls[i];
-      if (host) host(n.work >= THREAD_MIN_WORK ? this.threads : 1);
+      if (host) host(n.work >= HOST_THREAD_MIN_WORK ? this.threads : 1);
       else if (this.pool && n.splitExtent !== null && n.splitExtent > 1 && n.work >= THREAD_MIN_WORK) this.pool.run(i, this.kernels[i]!, n.splitExtent);
       else this.kernels[i]!(0, 0x7fffffff);
     }
@@ -242,9 +245,7 @@ function hostMatMuls(g: Graph, m: CompiledManifest, views: Uint8Array[], host: H
     if (a === undefined || b === undefined || y === undefined) return;
     const rows = p.rows === 0 ? 0 : numel(ta.shape) / p.rows;
     const view = views[mi]!;
-    // the addon starts its threads per call (tens of µs each): worth it only for large products
-    const macs = rows * p.rows * p.cols;
-    calls[i] = (threads) => host.matmul(view, a, b, y, rows, p.rows, p.cols, macs >= HOST_THREAD_MIN_MACS ? threads : 1);
+    calls[i] = (threads) => host.matmul(view, a, b, y, rows, p.rows, p.cols, threads);
   });
   return calls;
 }
