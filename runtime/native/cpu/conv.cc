@@ -15,20 +15,18 @@
 #include <immintrin.h>
 #include <algorithm>
 #include <cstdint>
-#include <thread>
 #include <vector>
+#include "host.h"
 
 namespace {
 
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 OPML_AVX2
 
 constexpr int64_t LANES = 8;
 // Kernel widths up to this run here (the masks of a tile are kept per kernel column); wider ones are refused.
 constexpr int64_t MAX_KW = 16;
 
-struct Geo {
-  int64_t N, C, H, W, M, group, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw;
-};
+using Geo = opml::ConvGeo;
 
 AVX2 inline __m256 canonical(__m256 v) {
   const __m256 nan = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000));
@@ -162,6 +160,21 @@ AVX2 void block(const Geo& g, const float* x, const float* w, const float* b, fl
   }
 }
 
+// Output row (n, oh) of channels m … m+MB-1, two tiles at a time.
+template <int MB>
+AVX2 void channelRow(const Geo& g, const float* x, const float* w, const float* b, float* y, int64_t n, int64_t m, int64_t oh, const std::vector<Tile>& tiles) {
+  const size_t nt = tiles.size();
+  size_t i = 0;
+  for (; i + 2 <= nt; i += 2) {
+    const Tile* ts[2] = {&tiles[i], &tiles[i + 1]};
+    block<MB, 2>(g, x, w, b, y, n, m, oh, ts);
+  }
+  if (i < nt) {
+    const Tile* ts[1] = {&tiles[i]};
+    block<MB, 1>(g, x, w, b, y, n, m, oh, ts);
+  }
+}
+
 // Output rows r0 … r1-1 of the flattened (n, oh), every channel of each.
 AVX2 void rows(const Geo& g, const float* x, const float* w, const float* b, float* y, int64_t r0, int64_t r1) {
   // Tiles of eight columns; when the row is not a multiple of eight, the last tile ends at the row's end and
@@ -180,35 +193,10 @@ AVX2 void rows(const Geo& g, const float* x, const float* w, const float* b, flo
     for (int64_t grp = 0; grp < g.group; grp++) {
       const int64_t mEnd = (grp + 1) * Mg;
       int64_t m = grp * Mg;
-      for (; m + 4 <= mEnd; m += 4) {
-        int64_t i = 0;
-        for (; i + 2 <= nt; i += 2) {
-          const Tile* ts[2] = {&tiles[static_cast<size_t>(i)], &tiles[static_cast<size_t>(i + 1)]};
-          block<4, 2>(g, x, w, b, y, n, m, oh, ts);
-        }
-        if (i < nt) {
-          const Tile* ts[1] = {&tiles[static_cast<size_t>(i)]};
-          block<4, 1>(g, x, w, b, y, n, m, oh, ts);
-        }
-      }
-      for (; m < mEnd; m++) {
-        int64_t i = 0;
-        for (; i + 2 <= nt; i += 2) {
-          const Tile* ts[2] = {&tiles[static_cast<size_t>(i)], &tiles[static_cast<size_t>(i + 1)]};
-          block<1, 2>(g, x, w, b, y, n, m, oh, ts);
-        }
-        if (i < nt) {
-          const Tile* ts[1] = {&tiles[static_cast<size_t>(i)]};
-          block<1, 1>(g, x, w, b, y, n, m, oh, ts);
-        }
-      }
+      for (; m + 4 <= mEnd; m += 4) channelRow<4>(g, x, w, b, y, n, m, oh, tiles);
+      for (; m < mEnd; m++) channelRow<1>(g, x, w, b, y, n, m, oh, tiles);
     }
   }
-}
-
-napi_value Throw(napi_env env, const char* msg) {
-  napi_throw_error(env, nullptr, msg);
-  return nullptr;
 }
 
 }  // namespace
@@ -217,28 +205,16 @@ napi_value Throw(napi_env env, const char* msg) {
 // bias), yOffset, N, C, H, W, M, group, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw], offsets in bytes into the
 // memory the view covers (a wasm arena memory).
 napi_value OpmlConv(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
+  using opml::Throw;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 3) return Throw(env, "conv: expected 3 arguments");
-  napi_typedarray_type type;
-  size_t length, plen;
-  void* data;
-  void* pdata;
-  napi_value ab;
-  size_t byteOffset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &byteOffset) != napi_ok || type != napi_uint8_array) return Throw(env, "conv: memory must be a Uint8Array");
-  if (napi_get_typedarray_info(env, argv[1], &type, &plen, &pdata, &ab, &byteOffset) != napi_ok || type != napi_float64_array || plen != 20) return Throw(env, "conv: params must be a Float64Array of 20");
-  int64_t threads;
-  if (napi_get_value_int64(env, argv[2], &threads) != napi_ok) return Throw(env, "conv: threads must be a number");
-  const double* p = static_cast<const double*>(pdata);
-  int64_t v[20];
-  for (int i = 0; i < 20; i++) {
-    if (!(p[i] >= -1 && p[i] <= 9007199254740991.0) || p[i] != static_cast<double>(static_cast<int64_t>(p[i]))) return Throw(env, "conv: params must be integers");
-    v[i] = static_cast<int64_t>(p[i]);
+  uint8_t* base;
+  int64_t len, threads, v[20];
+  if (!opml::Args(env, info, 3, argv, "conv: expected 3 arguments") || !opml::Memory(env, argv[0], &base, &len, "conv: memory must be a Uint8Array") ||
+      !opml::IntParams(env, argv[1], 20, -1, v, "conv: params must be a Float64Array of 20 integers") || !opml::Int(env, argv[2], &threads, "conv: threads must be a number")) {
+    return nullptr;
   }
   const int64_t xOff = v[0], wOff = v[1], bOff = v[2], yOff = v[3];
   const Geo g{v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19]};
-  const int64_t len = static_cast<int64_t>(length);
   const int64_t lim = int64_t{1} << 30;
   for (int i = 4; i < 20; i++) {
     if (v[i] < 0 || v[i] > lim) return Throw(env, "conv: bad geometry");
@@ -255,23 +231,12 @@ napi_value OpmlConv(napi_env env, napi_callback_info info) {
       (bOff >= 0 && bOff + g.M * 4 > len)) {
     return Throw(env, "conv: operands out of the memory's bounds");
   }
-  uint8_t* base = static_cast<uint8_t*>(data);
   const float* x = reinterpret_cast<const float*>(base + xOff);
   const float* w = reinterpret_cast<const float*>(base + wOff);
   const float* b = bOff >= 0 ? reinterpret_cast<const float*>(base + bOff) : nullptr;
   float* y = reinterpret_cast<float*>(base + yOff);
-  const int64_t R = g.N * g.OH;
-  if (R == 0 || g.OW == 0 || g.M == 0) return nullptr;
-  if (threads < 1) threads = 1;
-  if (threads > R) threads = R;
-  if (threads == 1) {
-    rows(g, x, w, b, y, 0, R);
-  } else {
-    // each thread computes whole output rows (its own outputs), so the result does not depend on the count
-    std::vector<std::thread> pool;
-    for (int64_t t = 1; t < threads; t++) pool.emplace_back(rows, std::cref(g), x, w, b, y, R * t / threads, R * (t + 1) / threads);
-    rows(g, x, w, b, y, 0, R / threads);
-    for (auto& th : pool) th.join();
-  }
+  if (g.OW == 0 || g.M == 0) return nullptr;
+  // each thread computes whole output rows (its own outputs)
+  opml::Split(g.N * g.OH, threads, [&](int64_t r0, int64_t r1) { rows(g, x, w, b, y, r0, r1); });
   return nullptr;
 }

@@ -13,19 +13,18 @@
 #include <immintrin.h>
 #include <algorithm>
 #include <cstdint>
-#include <thread>
 #include <vector>
+#include "host.h"
 
 namespace {
 
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 OPML_AVX2
 
 constexpr int64_t LANES = 8;
 // The most int32 elements of the padded input copy (256 MiB).
 constexpr int64_t PLANE_MAX = int64_t{1} << 26;
 
-struct Geo {
-  int64_t N, C, H, W, M, group, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw;
+struct Geo : opml::ConvGeo {
   // the padded plane: rows −ph … Hp−ph−1, columns −pw … Wp−pw−1
   int64_t Hp, Wp;
 };
@@ -112,45 +111,31 @@ AVX2 void rows(const Args& a, int64_t r0, int64_t r1) {
   }
 }
 
-napi_value Throw(napi_env env, const char* msg) {
-  napi_throw_error(env, nullptr, msg);
-  return nullptr;
-}
-
 }  // namespace
 
 // convInteger(memory: Uint8Array, params: Float64Array, threads): params = [xOffset, wOffset, xzOffset,
 // wzOffset, yOffset, N, C, H, W, M, group, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, xSigned, wSigned,
 // wzPerChannel], offsets in bytes into the memory the view covers (a wasm arena memory).
 napi_value OpmlConvInteger(napi_env env, napi_callback_info info) {
+  using opml::Throw;
   constexpr int NP = 24;
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 3) return Throw(env, "convInteger: expected 3 arguments");
-  napi_typedarray_type type;
-  size_t length, plen;
-  void* data;
-  void* pdata;
-  napi_value ab;
-  size_t byteOffset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &byteOffset) != napi_ok || type != napi_uint8_array) return Throw(env, "convInteger: memory must be a Uint8Array");
-  if (napi_get_typedarray_info(env, argv[1], &type, &plen, &pdata, &ab, &byteOffset) != napi_ok || type != napi_float64_array || plen != NP) return Throw(env, "convInteger: params must be a Float64Array of 24");
-  int64_t threads;
-  if (napi_get_value_int64(env, argv[2], &threads) != napi_ok) return Throw(env, "convInteger: threads must be a number");
-  const double* p = static_cast<const double*>(pdata);
-  int64_t v[NP];
+  uint8_t* data;
+  int64_t len, threads, v[NP];
+  if (!opml::Args(env, info, 3, argv, "convInteger: expected 3 arguments") || !opml::Memory(env, argv[0], &data, &len, "convInteger: memory must be a Uint8Array") ||
+      !opml::IntParams(env, argv[1], NP, 0, v, "convInteger: params must be a Float64Array of 24 non-negative integers") ||
+      !opml::Int(env, argv[2], &threads, "convInteger: threads must be a number")) {
+    return nullptr;
+  }
   const int64_t lim = int64_t{1} << 30;
-  for (int i = 0; i < NP; i++) {
-    if (!(p[i] >= 0 && p[i] <= 9007199254740991.0) || p[i] != static_cast<double>(static_cast<int64_t>(p[i]))) return Throw(env, "convInteger: params must be non-negative integers");
-    v[i] = static_cast<int64_t>(p[i]);
-    if (i >= 5 && v[i] > lim) return Throw(env, "convInteger: bad geometry");
+  for (int i = 5; i < NP; i++) {
+    if (v[i] > lim) return Throw(env, "convInteger: bad geometry");
   }
   const int64_t xOff = v[0], wOff = v[1], xzOff = v[2], wzOff = v[3], yOff = v[4];
-  Geo g{v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19], v[20], 0, 0};
+  Geo g{{v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19], v[20]}, 0, 0};
   const bool xSigned = v[21] != 0, wSigned = v[22] != 0, wzPer = v[23] != 0;
   if (g.group < 1 || g.C % g.group != 0 || g.M % g.group != 0 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1) return Throw(env, "convInteger: bad geometry");
   const int64_t Cg = g.C / g.group;
-  const int64_t len = static_cast<int64_t>(length);
   if (yOff % 4 != 0 || xOff + g.N * g.C * g.H * g.W > len || wOff + g.M * Cg * g.KH * g.KW > len || xzOff + 1 > len ||
       wzOff + (wzPer ? g.M : 1) > len || yOff + g.N * g.M * g.OH * g.OW * 4 > len) {
     return Throw(env, "convInteger: operands out of the memory's bounds");
@@ -164,7 +149,7 @@ napi_value OpmlConvInteger(napi_env env, napi_callback_info info) {
   g.Wp = std::max(g.W + g.pw, lastCol + 1);
   // (the executor sends only inputs whose padded copy stays within this: runtime/native/executor.ts)
   if (g.N * g.C * g.Hp * g.Wp > PLANE_MAX || g.Wp * g.sw > lim) return Throw(env, "convInteger: the padded input would be too large");
-  const uint8_t* base = static_cast<const uint8_t*>(data);
+  const uint8_t* base = data;
   auto ld = [](const uint8_t* q, bool s) -> int32_t { return s ? static_cast<int32_t>(static_cast<int8_t>(*q)) : static_cast<int32_t>(*q); };
   const int32_t zx = ld(base + xzOff, xSigned);
   std::vector<int32_t> xp(static_cast<size_t>(g.N * g.C * g.Hp * g.Wp), 0);
@@ -183,16 +168,7 @@ napi_value OpmlConvInteger(napi_env env, napi_callback_info info) {
     for (int64_t i = 0; i < Cg * K; i++) wd[static_cast<size_t>(m * Cg * K + i)] = ld(base + wOff + m * Cg * K + i, wSigned) - zw;
   }
   const Args a{g, xp.data(), wd.data(), reinterpret_cast<int32_t*>(const_cast<uint8_t*>(base) + yOff)};
-  if (threads < 1) threads = 1;
-  if (threads > R) threads = R;
-  if (threads == 1) {
-    rows(a, 0, R);
-  } else {
-    // each thread computes whole output rows (its own outputs)
-    std::vector<std::thread> pool;
-    for (int64_t t = 1; t < threads; t++) pool.emplace_back(rows, std::cref(a), R * t / threads, R * (t + 1) / threads);
-    rows(a, 0, R / threads);
-    for (auto& th : pool) th.join();
-  }
+  // each thread computes whole output rows (its own outputs)
+  opml::Split(R, threads, [&](int64_t r0, int64_t r1) { rows(a, r0, r1); });
   return nullptr;
 }

@@ -11,15 +11,13 @@
 #include <node_api.h>
 #include <immintrin.h>
 #include <cstdint>
-#include <cstring>
-#include <thread>
-#include <vector>
+#include "host.h"
 
 namespace {
 
 constexpr int64_t PANEL = 16;
 
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 OPML_AVX2
 
 AVX2 inline void store_canonical(float* y, __m256 v) {
   const __m256 nan = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000));
@@ -109,50 +107,26 @@ bool has_avx2() {
   return __builtin_cpu_supports("avx2");
 }
 
-napi_value Throw(napi_env env, const char* msg) {
-  napi_throw_error(env, nullptr, msg);
-  return nullptr;
-}
-
 // matmul(memory: Uint8Array, aOffset, bOffset, yOffset, rows, K, n, threads): offsets in bytes into the
 // memory the view covers (a wasm arena memory); B at bOffset is panel-major.
 napi_value MatMul(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8) return Throw(env, "matmul: expected 8 arguments");
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value ab;
-  size_t byteOffset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &byteOffset) != napi_ok || type != napi_uint8_array) return Throw(env, "matmul: memory must be a Uint8Array");
-  int64_t v[7];
+  uint8_t* base;
+  int64_t len, v[7];
+  if (!opml::Args(env, info, 8, argv, "matmul: expected 8 arguments") || !opml::Memory(env, argv[0], &base, &len, "matmul: memory must be a Uint8Array")) return nullptr;
   for (int i = 0; i < 7; i++) {
-    if (napi_get_value_int64(env, argv[i + 1], &v[i]) != napi_ok) return Throw(env, "matmul: offsets and sizes must be numbers");
+    if (!opml::Int(env, argv[i + 1], &v[i], "matmul: offsets and sizes must be numbers")) return nullptr;
   }
-  const int64_t aOff = v[0], bOff = v[1], yOff = v[2], rows = v[3], K = v[4], n = v[5];
-  int64_t threads = v[6];
-  const int64_t len = static_cast<int64_t>(length);
+  const int64_t aOff = v[0], bOff = v[1], yOff = v[2], rows = v[3], K = v[4], n = v[5], threads = v[6];
   if (rows < 0 || K < 0 || n <= 0 || n % PANEL != 0 || aOff < 0 || bOff < 0 || yOff < 0 || (aOff | bOff | yOff) % 4 != 0 ||
       aOff + rows * K * 4 > len || bOff + K * n * 4 > len || yOff + rows * n * 4 > len) {
-    return Throw(env, "matmul: operands out of the memory's bounds");
+    return opml::Throw(env, "matmul: operands out of the memory's bounds");
   }
-  uint8_t* base = static_cast<uint8_t*>(data);
   const float* a = reinterpret_cast<const float*>(base + aOff);
   const float* b = reinterpret_cast<const float*>(base + bOff);
   float* y = reinterpret_cast<float*>(base + yOff);
-  const int64_t np = n / PANEL;
-  if (threads < 1) threads = 1;
-  if (threads > np) threads = np;
-  if (threads == 1) {
-    panels(a, b, y, rows, K, n, 0, np);
-  } else {
-    // each thread computes whole panels (its own outputs), so the result does not depend on the count
-    std::vector<std::thread> pool;
-    for (int64_t t = 1; t < threads; t++) pool.emplace_back(panels, a, b, y, rows, K, n, np * t / threads, np * (t + 1) / threads);
-    panels(a, b, y, rows, K, n, 0, np / threads);
-    for (auto& th : pool) th.join();
-  }
+  // each thread computes whole panels (its own outputs)
+  opml::Split(n / PANEL, threads, [=](int64_t q0, int64_t q1) { panels(a, b, y, rows, K, n, q0, q1); });
   return nullptr;
 }
 
