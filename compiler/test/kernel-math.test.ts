@@ -14,9 +14,8 @@ import { hostTensor } from '../../converter/ir/host-tensor.ts';
 import { castScalar } from '../../converter/ir/ops/elementwise.ts';
 import { runKernelOnce } from '../kernel/harness.ts';
 import type { Expr } from '../kernel/ast.ts';
-import { KernelBuilder, load, pfor, store } from '../kernel/build.ts';
 import { MathCtx, atan2, expm1, log1p } from '../kernel/math.ts';
-import { buildKernelModule, KERNEL_EXPORT } from '../kernel/module.ts';
+import { runMathN } from './helpers/math-kernel.ts';
 
 const fr = Math.fround;
 const arr = (d: HostTensor['data'] | readonly (number | bigint)[]): (number | bigint)[] => Array.from(d as ArrayLike<number | bigint>);
@@ -317,27 +316,6 @@ test('Cast int64 → float32 rounds once, to nearest even (no double rounding th
   assert.deepEqual(arr(got), [2 ** 60 + 2 ** 37, -(2 ** 60 + 2 ** 37)]);
 });
 
-/** Run a math.ts function directly, in a one-loop kernel built here, in the scalar or native form. */
-function runMathN(f: (m: MathCtx, xs: Expr[]) => Expr, cols: readonly (readonly number[])[], simd: boolean): Float32Array {
-  const n = cols[0]!.length;
-  const K = new KernelBuilder('math');
-  const ins = cols.map((_, j) => K.input(`x${j}`, 'float32', n));
-  const Y = K.output('y', 'float32', n);
-  const kern = K.build([pfor(n, (i) => {
-    const m = new MathCtx(K);
-    const v = f(m, ins.map((b) => m.let(load(b, i))));
-    return [...m.take(), store(Y, i, v)];
-  })]);
-  const stride = Math.ceil((n * 4) / 64) * 64 + 64;
-  const addr = (j: number) => 64 + j * stride;
-  const pages = Math.ceil((addr(cols.length + 1) + 64) / 65536);
-  const wasm = buildKernelModule(kern, { addressOf: (b) => (b === Y ? addr(cols.length) : addr(ins.indexOf(b))) }, { simd, memoryPages: pages });
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: { memory } });
-  cols.forEach((c, j) => new Float32Array(memory.buffer, addr(j), n).set(c));
-  (inst.exports[KERNEL_EXPORT] as (a: number, b: number) => void)(0, 0x7fffffff);
-  return new Float32Array(memory.buffer.slice(addr(cols.length), addr(cols.length) + n * 4));
-}
 const runMath = (f: (m: MathCtx, x: Expr) => Expr, xs: readonly number[], simd: boolean) => runMathN((m, [x]) => f(m, x!), [xs], simd);
 
 for (const [name, f, ref, ranges, special] of [

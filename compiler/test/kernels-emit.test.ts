@@ -10,31 +10,15 @@ import type { Expr } from '../kernel/ast.ts';
 import * as k from '../kernel/build.ts';
 import * as M from '../kernel/math.ts';
 import { MathCtx } from '../kernel/math.ts';
-import { buildKernelModule, KERNEL_EXPORT } from '../kernel/module.ts';
+import { runMathN } from './helpers/math-kernel.ts';
 
 const fr = Math.fround;
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1.4e-45, -1.4e-45, 1.1754942e-38, -1.1754942e-38, 3.4028235e38, -3.4028235e38, 1, -1, 0.5, 11, -104, 89];
 
 /** One elementwise kernel y[i] = f(x0[i], x1[i], …) in the scalar or native form; the output's bytes. */
 function run(f: (m: MathCtx, xs: Expr[]) => Expr, cols: readonly (readonly number[])[], simd: boolean): string {
-  const n = cols[0]!.length;
-  const K = new k.KernelBuilder('emit');
-  const ins = cols.map((_, j) => K.input(`x${j}`, 'float32', n));
-  const Y = K.output('y', 'float32', n);
-  const kern = K.build([k.pfor(n, (i) => {
-    const m = new MathCtx(K);
-    const v = f(m, ins.map((b) => m.let(k.load(b, i))));
-    return [...m.take(), k.store(Y, i, v)];
-  })]);
-  const stride = Math.ceil((n * 4) / 64) * 64 + 64;
-  const addr = (j: number) => 64 + j * stride;
-  const pages = Math.ceil((addr(cols.length + 1) + 64) / 65536);
-  const wasm = buildKernelModule(kern, { addressOf: (b) => (b === Y ? addr(cols.length) : addr(ins.indexOf(b))) }, { simd, memoryPages: pages });
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env: { memory } });
-  cols.forEach((c, j) => new Float32Array(memory.buffer, addr(j), n).set(c));
-  (inst.exports[KERNEL_EXPORT] as (a: number, b: number) => void)(0, 0x7fffffff);
-  return Buffer.from(memory.buffer.slice(addr(cols.length), addr(cols.length) + n * 4)).toString('hex');
+  const y = runMathN(f, cols, simd);
+  return Buffer.from(y.buffer, y.byteOffset, y.byteLength).toString('hex');
 }
 
 /** Neighbours of c (the floats just below and above it), so that ties and near-ties with a constant occur. */
