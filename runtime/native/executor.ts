@@ -94,6 +94,8 @@ export class NativeExecutor {
     private readonly inputSlots: { mem: number; offset: number }[][],
     /** hostCalls[i]: node i run by a host kernel instead of its WebAssembly kernel, given the thread count. */
     private readonly hostCalls: (((threads: number) => void) | undefined)[],
+    /** Threads asked for: the worker pool's (when a WebAssembly kernel is worth splitting) and the host kernels'. */
+    readonly threads: number,
   ) {
     this.views = memories.map((m) => new Uint8Array(m.buffer));
     this.packed = new Map((manifest.packed ?? []).map((q) => [q.tensor, q]));
@@ -159,11 +161,7 @@ export class NativeExecutor {
     const convs = hostConvs(graph, manifest, views, host);
     const convInts = hostConvIntegers(graph, manifest, views, host);
     const hostCalls = hostMatMuls(graph, manifest, views, host).map((c, i) => c ?? convs[i] ?? convInts[i]);
-    return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots, hostCalls);
-  }
-
-  get threads(): number {
-    return this.pool?.threads ?? 1;
+    return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots, hostCalls, threads);
   }
 
   /** Stop the worker threads (if any). */
