@@ -1,9 +1,9 @@
 /**
- * The optional host kernels (runtime/native/cpu/matmul.cc and conv.cc, built by `npm install` through
- * bin/build-native.mjs): MatMul over a packed B, 2-D Conv and ConvInteger in 256-bit AVX2 lanes, each output by the same
- * float operations in the same order as the WebAssembly kernel and the OPVM (docs/kernels.md "Host MatMul",
- * "Host Conv"). Absent when the addon was not
- * built, the CPU has no AVX2, or OPML_NATIVE_CPU=0; the executor then runs the WebAssembly kernels.
+ * The optional host kernels (runtime/native/cpu/*.cc, built by `npm install` through bin/build-native.mjs):
+ * MatMul over a packed B, 2-D Conv and ConvInteger in 256-bit AVX2 lanes, each output by the same operations
+ * in the same order as the WebAssembly kernel and the OPVM (docs/kernels.md "Host MatMul", "Host Conv").
+ * Absent when the addon was not built, the CPU has no AVX2, or OPML_NATIVE_CPU=0; the executor then runs
+ * the WebAssembly kernels.
  */
 import fs from 'node:fs';
 import path from 'node:path';
