@@ -5,22 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import type { TensorId } from '../../converter/ir/types.ts';
-import { importModel } from '../../converter/convert.ts';
-import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
-import { compileGraph, manifestOf } from '../../compiler/compile.ts';
 import { dataRoot } from '../../compiler/commit/tensor.ts';
 import { initialMemoryRoot } from '../../compiler/opvm/layout.ts';
 import type { NodeMemoryLayout } from '../../compiler/opvm/layout.ts';
 import { ioHash, modelCommitment, nodeRecord } from '../../compiler/commit/model.ts';
-import { NativeExecutor } from '../native/executor.ts';
+import { runBundledModel } from './helpers/bundled-model.ts';
 import { VmExecutor } from '../opvm/vm-executor.ts';
 import { nodeImage } from '../opvm/node-image.ts';
 import { Tracer } from '../opvm/tracer.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const MODELS = [
   ['fmnist-mlp', 'model.onnx'], ['fmnist-cnn', 'model.onnx'], ['fmnist-cnn-int8', 'model.onnx'], ['fmnist-tfjs', 'model.json'], ['tiny-transformer', 'model.onnx'],
 ] as const;
@@ -28,15 +23,9 @@ const hexBytes = (h: string) => Uint8Array.from(Buffer.from(h.slice(2), 'hex'));
 
 for (const [name, file] of MODELS) {
   test(`${name}: every node in the OPVM == native, byte for byte; composed initial roots == image roots`, async () => {
-    const { graph } = importModel(path.join(ROOT, 'models', name, file));
-    const compiled = compileGraph(graph, name);
-    const manifest = manifestOf(compiled, '', 'test');
-    const input = readTensorFile(path.join(ROOT, 'models', name, 'samples', 'input_1.pb'), graph.tensors[graph.inputs[0]!]);
-    const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
+    const { graph, compiled, manifest, input, ex, bytes } = await runBundledModel(name, file);
     try {
-      ex.run([input]);
       const vm = VmExecutor.create(graph, manifest, compiled.kernels.map((k) => k.opvm!)).run([input]);
-      const bytes = (id: number) => { const t = ex.tensor(id as TensorId); return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength); };
       graph.nodes.forEach((n, k) => {
         for (const o of n.outputs) assert.ok(Buffer.from(bytes(o)).equals(Buffer.from(vm.values.get(o as TensorId)!)), `node ${k + 1} '${n.name}' (${n.op}) output '${graph.tensors[o]!.name}'`);
         assert.ok(vm.stats[k]!.steps > 0);

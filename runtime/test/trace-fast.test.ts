@@ -8,16 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { TensorId } from '../../converter/ir/types.ts';
 import { importModel } from '../../converter/convert.ts';
-import { readTensorFile } from '../../converter/io/tensor-files.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
-import { compileGraph, manifestOf } from '../../compiler/compile.ts';
+import { compileGraph } from '../../compiler/compile.ts';
 import { dataRoot } from '../../compiler/commit/tensor.ts';
 import { chunkedRoot, chunkedTree, decodeConstantTrees, encodeConstantTrees } from '../../compiler/commit/constant-tree.ts';
 import { encodeInsn, insn, Op, LEAF_BYTES } from '../../compiler/opvm/isa.ts';
 import type { Insn } from '../../compiler/opvm/isa.ts';
-import { NativeExecutor } from '../native/executor.ts';
+import { runBundledModel } from './helpers/bundled-model.ts';
 import { nodeImage, vmRegion } from '../opvm/node-image.ts';
 import { ReplayTracer, Tracer } from '../opvm/tracer.ts';
 import type { NodeImage } from '../opvm/tracer.ts';
@@ -62,14 +60,8 @@ function compare(fast: Tracer, ref: ReplayTracer, what: string, seed: number, ou
 
 for (const [name, file] of MODELS) {
   test(`${name}: fast tracer == reference tracer on every node (states, cut points, step and memory proofs)`, async () => {
-    const { graph } = importModel(path.join(ROOT, 'models', name, file));
-    const compiled = compileGraph(graph, name);
-    const manifest = manifestOf(compiled, '', 'test');
-    const input = readTensorFile(path.join(ROOT, 'models', name, 'samples', 'input_1.pb'), graph.tensors[graph.inputs[0]!]);
-    const ex = await NativeExecutor.create(graph, manifest, compiled.kernels.map((k) => k.wasm));
+    const { graph, compiled, manifest, ex, bytes } = await runBundledModel(name, file);
     try {
-      ex.run([input]);
-      const bytes = (id: number) => { const t = ex.tensor(id as TensorId); return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength); };
       const trees = compiled.constantTrees!;
       assert.ok(decodeConstantTrees(graph, encodeConstantTrees(trees), compiled.model!.constantState), 'constant trees compose to the constant state');
       graph.nodes.forEach((n, k) => {
