@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Graph, TensorId, TensorInfo } from '../../converter/ir/types.ts';
+import type { Graph, TensorId } from '../../converter/ir/types.ts';
 import { formatShape, numel, shapeEquals } from '../../converter/ir/types.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { hostFromBytes } from '../../converter/ir/host-tensor.ts';
@@ -21,8 +21,9 @@ import { COMPILED_FORMAT, COMPILED_VERSION, KERNEL_EXPORT, MANIFEST_FILE } from 
 import type { KernelFn } from './pool.ts';
 import type { PackedConstant } from '../../compiler/native-layout.ts';
 import { packPanels, unpackPanels } from '../../compiler/native-layout.ts';
-import type { HostKernels } from './cpu.ts';
-import { HOST_CONV_MAX_KW, hostKernels } from './cpu.ts';
+import { hostKernels } from './cpu.ts';
+import type { HostCall } from './host-calls.ts';
+import { hostCalls } from './host-calls.ts';
 import { ThreadPool } from './pool.ts';
 
 export class RunError extends Error {
@@ -93,16 +94,14 @@ export class NativeExecutor {
     /** For each model input (by position), every (memory, offset) that holds it. */
     private readonly inputSlots: { mem: number; offset: number }[][],
     /** hostCalls[i]: node i run by a host kernel instead of its WebAssembly kernel, given the thread count. */
-    private readonly hostCalls: (((threads: number) => void) | undefined)[],
+    private readonly hostCalls: (HostCall | undefined)[],
     /** Threads asked for: the worker pool's (when a WebAssembly kernel is worth splitting) and the host kernels'. */
     readonly threads: number,
+    /** Constants held in a native-only layout, by tensor id (compiler/native-layout.ts). */
+    private readonly packed: ReadonlyMap<number, PackedConstant>,
   ) {
     this.views = memories.map((m) => new Uint8Array(m.buffer));
-    this.packed = new Map((manifest.packed ?? []).map((q) => [q.tensor, q]));
   }
-
-  /** Constants held in a native-only layout, by tensor id (compiler/native-layout.ts). */
-  private readonly packed: ReadonlyMap<number, PackedConstant>;
 
   static async load(dir: string, opts: ExecutorOptions = {}): Promise<NativeExecutor> {
     const manifest = readManifest(dir);
@@ -136,7 +135,8 @@ export class NativeExecutor {
       }
     });
     const views = memories.map((m) => new Uint8Array(m.buffer));
-    loadConstants(graph, manifest, views, weights);
+    const packed = new Map((manifest.packed ?? []).map((p) => [p.tensor, p]));
+    loadConstants(graph, manifest, views, packed, weights);
     const memOf = manifest.nodes.map((_, i) => memoryOfNode(a, i));
     const modules = await Promise.all(wasm.map((w) => WebAssembly.compile(w)));
     const kernels = await Promise.all(modules.map(async (mod, i) => (await WebAssembly.instantiate(mod, { env: { memory: memories[memOf[i]!]! } })).exports[KERNEL_EXPORT] as KernelFn));
@@ -157,11 +157,8 @@ export class NativeExecutor {
       const offset = offsetIn(m, id);
       return offset === undefined ? [] : [{ mem, offset }];
     }));
-    const host = opts.hostKernels === false ? undefined : hostKernels();
-    const convs = hostConvs(graph, manifest, views, host);
-    const convInts = hostConvIntegers(graph, manifest, views, host);
-    const hostCalls = hostMatMuls(graph, manifest, views, host).map((c, i) => c ?? convs[i] ?? convInts[i]);
-    return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots, hostCalls, threads);
+    const calls = hostCalls(graph, manifest, views, opts.hostKernels === false ? undefined : hostKernels(), packed);
+    return new NativeExecutor(graph, manifest, memories, kernels, pool, copiesBefore, inputSlots, calls, threads, packed);
   }
 
   /** Stop the worker threads (if any). */
@@ -226,105 +223,14 @@ function checkMemory(m: CompiledManifest, what: string): void {
 }
 
 /**
- * The MatMul nodes the host kernel runs: float32 A, B a packed constant (so [K, n], n a multiple of the
- * panel); A's leading dimensions and rows are one run of rows, since B is shared by all of them.
- */
-function hostMatMuls(g: Graph, m: CompiledManifest, views: Uint8Array[], host: HostKernels | undefined): (((threads: number) => void) | undefined)[] {
-  const calls: (((threads: number) => void) | undefined)[] = new Array(g.nodes.length).fill(undefined);
-  if (!host || !m.packed?.length) return calls;
-  const packed = new Map(m.packed.map((p) => [p.tensor, p]));
-  g.nodes.forEach((n, i) => {
-    const p = n.op === 'MatMul' ? packed.get(n.inputs[1]!) : undefined;
-    const ta = g.tensors[n.inputs[0]!]!;
-    if (!p || p.panel !== host.panel || ta.dtype !== 'float32' || ta.shape.at(-1) !== p.rows) return;
-    const mi = memoryOfNode(m.arena, i);
-    const mem = m.arena.memories[mi]!;
-    const [a, b, y] = [n.inputs[0]!, n.inputs[1]!, n.outputs[0]!].map((id) => offsetIn(mem, id));
-    if (a === undefined || b === undefined || y === undefined) return;
-    const rows = p.rows === 0 ? 0 : numel(ta.shape) / p.rows;
-    const view = views[mi]!;
-    calls[i] = (threads) => host.matmul(view, a, b, y, rows, p.rows, p.cols, threads);
-  });
-  return calls;
-}
-
-/**
- * The Conv nodes the host Conv kernel runs (runtime/native/cpu/conv.cc): 2-D, float32, a kernel at most
- * HOST_CONV_MAX_KW wide. Each output is the scalar kernel's sum in the same order (docs/kernels.md "Host Conv").
- */
-function hostConvs(g: Graph, m: CompiledManifest, views: Uint8Array[], host: HostKernels | undefined): (((threads: number) => void) | undefined)[] {
-  const calls: (((threads: number) => void) | undefined)[] = new Array(g.nodes.length).fill(undefined);
-  const conv = host?.conv;
-  if (!conv) return calls;
-  g.nodes.forEach((n, i) => {
-    if (n.op !== 'Conv') return;
-    const [tx, tw] = [g.tensors[n.inputs[0]!]!, g.tensors[n.inputs[1]!]!];
-    const ty = g.tensors[n.outputs[0]!]!;
-    const hasBias = n.inputs.length > 2;
-    if (tx.shape.length !== 4 || tx.dtype !== 'float32' || tw.dtype !== 'float32' || ty.dtype !== 'float32') return;
-    if (hasBias && g.tensors[n.inputs[2]!]!.dtype !== 'float32') return;
-    const [N, C, H, W] = tx.shape as readonly number[] as [number, number, number, number];
-    const [M, , KH, KW] = tw.shape as readonly number[] as [number, number, number, number];
-    const [, , OH, OW] = ty.shape as readonly number[] as [number, number, number, number];
-    const strides = n.attrs.strides as number[], dil = n.attrs.dilations as number[], pads = n.attrs.pads as number[];
-    const group = n.attrs.group as number;
-    if (KW > HOST_CONV_MAX_KW || !strides || !dil || !pads || !group) return;
-    const mi = memoryOfNode(m.arena, i);
-    const mem = m.arena.memories[mi]!;
-    const [x, w, y] = [n.inputs[0]!, n.inputs[1]!, n.outputs[0]!].map((id) => offsetIn(mem, id));
-    const b = hasBias ? offsetIn(mem, n.inputs[2]!) : -1;
-    if (x === undefined || w === undefined || y === undefined || b === undefined) return;
-    const params = Float64Array.from([x, w, b, y, N, C, H, W, M, group, KH, KW, OH, OW, strides[0]!, strides[1]!, pads[0]!, pads[1]!, dil[0]!, dil[1]!]);
-    const view = views[mi]!;
-    calls[i] = (threads) => conv(view, params, threads);
-  });
-  return calls;
-}
-
-/** The ConvInteger nodes the host kernel runs (runtime/native/cpu/conv_integer.cc): 2-D, 8-bit x and w. */
-function hostConvIntegers(g: Graph, m: CompiledManifest, views: Uint8Array[], host: HostKernels | undefined): (((threads: number) => void) | undefined)[] {
-  const calls: (((threads: number) => void) | undefined)[] = new Array(g.nodes.length).fill(undefined);
-  const convInteger = host?.convInteger;
-  if (!convInteger) return calls;
-  const byte = (d: string) => d === 'uint8' || d === 'int8';
-  g.nodes.forEach((n, i) => {
-    if (n.op !== 'ConvInteger' || n.inputs.length !== 4) return;
-    const [tx, tw, txz, twz] = n.inputs.map((id) => g.tensors[id]!) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
-    const ty = g.tensors[n.outputs[0]!]!;
-    if (tx.shape.length !== 4 || !byte(tx.dtype) || !byte(tw.dtype) || txz.dtype !== tx.dtype || twz.dtype !== tw.dtype || ty.dtype !== 'int32') return;
-    const [N, C, H, W] = tx.shape as readonly number[] as [number, number, number, number];
-    const [M, , KH, KW] = tw.shape as readonly number[] as [number, number, number, number];
-    const [, , OH, OW] = ty.shape as readonly number[] as [number, number, number, number];
-    if (numel(txz.shape) !== 1 || (numel(twz.shape) !== 1 && numel(twz.shape) !== M)) return;
-    const strides = n.attrs.strides as number[], dil = n.attrs.dilations as number[], pads = n.attrs.pads as number[];
-    const group = n.attrs.group as number;
-    if (!strides || !dil || !pads || !group) return;
-    // the kernel copies x into a zero-padded int32 plane: at most 2^26 elements (conv_integer.cc PLANE_MAX)
-    const Hp = Math.max(H + pads[0]!, (OH - 1) * strides[0]! + (KH - 1) * dil[0]! + 1);
-    const Wp = Math.max(W + pads[1]!, (Math.ceil(OW / 8) * 8 - 1) * strides[1]! + (KW - 1) * dil[1]! + 1);
-    if (N * C * Hp * Wp > 2 ** 26) return;
-    const mi = memoryOfNode(m.arena, i);
-    const mem = m.arena.memories[mi]!;
-    const offs = [...n.inputs, n.outputs[0]!].map((id) => offsetIn(mem, id));
-    if (offs.some((o) => o === undefined)) return;
-    const params = Float64Array.from([...(offs as number[]), N, C, H, W, M, group, KH, KW, OH, OW, strides[0]!, strides[1]!, pads[0]!, pads[1]!, dil[0]!, dil[1]!,
-      tx.dtype === 'int8' ? 1 : 0, tw.dtype === 'int8' ? 1 : 0, numel(twz.shape) > 1 ? 1 : 0]);
-    const view = views[mi]!;
-    calls[i] = (threads) => convInteger(view, params, threads);
-  });
-  return calls;
-}
-
-/**
  * Every constant into every memory that holds it: read once from the bundle's weights.bin straight into
  * the arena (no intermediate copy), then copied between memories when several hold it; or from the graph's
  * constant sources for a graph built in memory. A constant the kernels read packed (manifest `packed`,
  * compiler/native-layout.ts) is read into one reused temporary buffer and permuted into place.
  */
-function loadConstants(g: Graph, m: CompiledManifest, views: Uint8Array[], weights?: WeightsFile): void {
+function loadConstants(g: Graph, m: CompiledManifest, views: Uint8Array[], packed: ReadonlyMap<number, PackedConstant>, weights?: WeightsFile): void {
   const a = m.arena;
   const fd = weights ? fs.openSync(weights.file, 'r') : undefined;
-  const packed = new Map((m.packed ?? []).map((p) => [p.tensor, p]));
   let tmp = new Uint8Array(0);
   try {
     const placed = new Map<number, { mem: number; offset: number }>();
