@@ -41,14 +41,15 @@ defineKernel('MatMul', (r) => {
   const accs = Array.from({ length: MB }, (_, t) => B.local(`acc${t}`, 'f32'));
   const bv = B.local('bv', 'f32');
   // Each output element: acc = +0; for p in 0..K−1: acc = acc + A[i, p]·B[p, j] (the spec's order).
-  const tile = (bi: Expr[], i0: Expr, j: Expr): Stmt[] => {
+  // `bAt(p)` is where B[p, j] lies: row-major by default, panel-major for a packed B (packedNative).
+  const tile = (bi: Expr[], i0: Expr, j: Expr, bAt?: (p: Expr) => Expr): Stmt[] => {
     const ao = batchOffset(bi, aBatch, batch.length, m * K);
     const bo = batchOffset(bi, bBatch, batch.length, K * n);
     const row = (t: number) => k.add(i0, k.i32(t));
     return [
       ...accs.map((acc) => k.set(acc, k.f32(0))),
       k.sfor(K, (p) => [
-        k.set(bv, k.load(b, k.add(bo, k.add(k.mul(p, k.i32(n)), j)))),
+        k.set(bv, k.load(b, bAt ? bAt(p) : k.add(bo, k.add(k.mul(p, k.i32(n)), j)))),
         ...accs.map((acc, t) => k.set(acc, k.add(k.get(acc), k.mul(k.load(a, k.add(ao, k.add(k.mul(row(t), k.i32(K)), p))), k.get(bv))))),
       ]),
       ...accs.map((acc, t) => k.store(y, k.add(k.mul(k.add(k.mul(batchFlat(bi, batch), k.i32(m)), row(t)), k.i32(n)), j), k.get(acc))),
@@ -74,18 +75,8 @@ defineKernel('MatMul', (r) => {
   function packedNative(): Stmt[] {
     const P = MATMUL_PANEL;
     if (tb.shape.length !== 2 || n % P !== 0) throw new Error(`MatMul '${r.name}': packed B needs a 2-D B with a multiple of ${P} columns, got ${tb.shape.join('×')}`);
-    const panelTile = (bi: Expr[], i0: Expr, q: Expr, jj: Expr): Stmt[] => {
-      const ao = batchOffset(bi, aBatch, batch.length, m * K);
-      const row = (t: number) => k.add(i0, k.i32(t));
-      return [
-        ...accs.map((acc) => k.set(acc, k.f32(0))),
-        k.sfor(K, (p) => [
-          k.set(bv, k.load(b, k.add(k.mul(q, k.i32(K * P)), k.add(k.mul(p, k.i32(P)), jj)))),
-          ...accs.map((acc, t) => k.set(acc, k.add(k.get(acc), k.mul(k.load(a, k.add(ao, k.add(k.mul(row(t), k.i32(K)), p))), k.get(bv))))),
-        ]),
-        ...accs.map((acc, t) => k.store(y, k.add(k.mul(k.add(k.mul(batchFlat(bi, batch), k.i32(m)), row(t)), k.i32(n)), k.add(k.mul(q, k.i32(P)), jj)), k.get(acc))),
-      ];
-    };
+    const panelTile = (bi: Expr[], i0: Expr, q: Expr, jj: Expr): Stmt[] =>
+      tile(bi, i0, k.add(k.mul(q, k.i32(P)), jj), (p) => k.add(k.mul(q, k.i32(K * P)), k.add(k.mul(p, k.i32(P)), jj)));
     return k.pforFlat([...batch, n / P], (outer) => {
       const bi = outer.slice(0, batch.length), q = outer[batch.length]!;
       return m / MB > 1
