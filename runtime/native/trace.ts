@@ -10,7 +10,9 @@ import type { Bytes32 } from '../../compiler/commit/merkle.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { commitTensor, tensorCommitment } from '../../compiler/commit/tensor.ts';
+import type { ChunkedTree } from '../../compiler/commit/constant-tree.ts';
 import { chunkedRoot, CONSTANT_TREE_FILE, decodeConstantTrees } from '../../compiler/commit/constant-tree.ts';
+import type { Graph } from '../../converter/ir/types.ts';
 import { SlotTree } from '../../compiler/commit/graph-state.ts';
 import type { NativeExecutor } from './executor.ts';
 
@@ -24,13 +26,18 @@ export interface RunTrace {
   states: Bytes32[];
 }
 
+/** The constants' cut trees the compiled bundle lists (constant-tree.bin), checked against its constant state; null without them. */
+export function bundleConstantTrees(dir: string, g: Graph, constantState: string | undefined): Map<number, ChunkedTree> | null {
+  const f = path.join(dir, CONSTANT_TREE_FILE);
+  return decodeConstantTrees(g, fs.existsSync(f) ? new Uint8Array(fs.readFileSync(f)) : null, constantState);
+}
+
 /**
- * The commitment of every constant from a compiled bundle's constant trees (constant-tree.bin), when they
- * compose to the manifest's constant state; null without them (then every constant is hashed).
+ * The commitment of every constant from a compiled bundle's constant trees, when they compose to the
+ * manifest's constant state; null without them (then every constant is hashed).
  */
 export function bundleConstantCommitments(dir: string, ex: NativeExecutor): Map<number, Bytes32> | null {
-  const f = path.join(dir, CONSTANT_TREE_FILE);
-  const trees = decodeConstantTrees(ex.graph, fs.existsSync(f) ? new Uint8Array(fs.readFileSync(f)) : null, ex.manifest.model?.constantState);
+  const trees = bundleConstantTrees(dir, ex.graph, ex.manifest.model?.constantState);
   if (!trees) return null;
   const out = new Map<number, Bytes32>();
   for (const [id, t] of trees) out.set(id, tensorCommitment(ex.graph.tensors[id]!.dtype, ex.graph.tensors[id]!.shape, chunkedRoot(t)));

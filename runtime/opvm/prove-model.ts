@@ -3,15 +3,12 @@
  * the native engine computes node k's inputs, the interpreter replays node k with snapshots, the tracer
  * proves one step; the verifier recomputes the post-state from the pre-state hash and the proof alone.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Graph, TensorId } from '../../converter/ir/types.ts';
-import type { ChunkedTree } from '../../compiler/commit/constant-tree.ts';
-import { CONSTANT_TREE_FILE, decodeConstantTrees } from '../../compiler/commit/constant-tree.ts';
+import type { TensorId } from '../../converter/ir/types.ts';
 import { toHex } from '../../converter/ir/keccak.ts';
 import { decodeInsn, OP_NAMES } from '../../compiler/opvm/isa.ts';
 import type { HostTensor } from '../../converter/ir/host-tensor.ts';
 import { NativeExecutor, RunError } from '../native/executor.ts';
+import { bundleConstantTrees } from '../native/trace.ts';
 import { readVmCode } from './vm-executor.ts';
 import { resolveInputs } from '../cli.ts';
 import { nodeImage } from './node-image.ts';
@@ -37,12 +34,6 @@ export interface ModelStepProofFile extends StepProofFile {
  */
 export async function proveModelStep(dir: string, inputs: readonly string[] | readonly HostTensor[], node: number, step: number, onProgress?: (phase: string, done: number, total: number) => void): Promise<ModelStepProofFile> {
   return (await proveModelSteps(dir, inputs, node, [step], onProgress))[0]!;
-}
-
-/** The constants' cut trees the compiled bundle lists (constant-tree.bin), checked against its constant state; null without them. */
-export function bundleConstantTrees(dir: string, g: Graph, constantState: string | undefined): Map<number, ChunkedTree> | null {
-  const f = path.join(dir, CONSTANT_TREE_FILE);
-  return decodeConstantTrees(g, fs.existsSync(f) ? new Uint8Array(fs.readFileSync(f)) : null, constantState);
 }
 
 /**
